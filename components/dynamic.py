@@ -1,0 +1,40 @@
+"""Helpers shared by the dynamic providers: the preview sentinel, input checks, stable hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pulumi.dynamic import CheckFailure
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""What a dynamic provider receives, in preview, for an input whose value is not known yet."""
+
+
+def is_unknown(value: Any) -> bool:
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(is_unknown(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(is_unknown(item) for item in value)
+    return False
+
+
+def changed_keys(olds: Mapping[str, Any], news: Mapping[str, Any], keys: Iterable[str]) -> list[str]:
+    """Inputs among `keys` whose new value differs from the old one (an unknown new value counts as a change)."""
+    return [key for key in keys if is_unknown(news.get(key)) or _canonical(olds.get(key)) != _canonical(news.get(key))]
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def stable_hash(value: Any) -> str:
+    return hashlib.sha256(_canonical(value).encode()).hexdigest()
+
+
+def require(news: Mapping[str, Any], keys: Iterable[str]) -> list[CheckFailure]:
+    return [CheckFailure(key, f"'{key}' is required") for key in keys if news.get(key) in (None, "")]

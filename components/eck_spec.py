@@ -1,0 +1,95 @@
+"""Pure builders for the Kubernetes objects of the ECK side: the `Elasticsearch` spec and our own Services.
+
+Kept apart from the component so the specs can be checked against the ECK v1 schema without Pulumi.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import names
+from .settings import CaSource, EckCluster, Exposure, SecurityModel
+
+ELASTICSEARCH_API_VERSION = "elasticsearch.k8s.elastic.co/v1"
+
+
+def _port_entry(name: str, port: int, target: int) -> dict[str, Any]:
+    """`targetPort` is always the listening port: Kubernetes would otherwise reuse `port` for it."""
+    return {"name": name, "port": port, "targetPort": target, "protocol": "TCP"}
+
+
+def _load_balancer_spec(cluster: EckCluster, ports: list[dict[str, Any]]) -> dict[str, Any]:
+    server = cluster.remote_cluster_server
+    spec: dict[str, Any] = {"type": "LoadBalancer", "ports": ports}
+    if server.load_balancer_source_ranges:
+        spec["loadBalancerSourceRanges"] = list(server.load_balancer_source_ranges)
+    if server.load_balancer_class:
+        spec["loadBalancerClass"] = server.load_balancer_class
+    return spec
+
+
+def _service_metadata(cluster: EckCluster) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"labels": names.managed_labels(cluster.name)}
+    if cluster.remote_cluster_server.annotations:
+        metadata["annotations"] = dict(cluster.remote_cluster_server.annotations)
+    return metadata
+
+
+def elasticsearch_metadata(cluster: EckCluster) -> dict[str, Any]:
+    return {"name": cluster.name, "namespace": cluster.namespace, "labels": names.managed_labels(cluster.name)}
+
+
+def elasticsearch_spec(cluster: EckCluster, extra_node_set_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`spec` of the `Elasticsearch` resource. `extra_node_set_config` is merged into every nodeSet's config."""
+    node_sets = []
+    for node_set in cluster.node_sets:
+        entry: dict[str, Any] = {"name": node_set.name, "count": node_set.count}
+        config = {**node_set.config, **(extra_node_set_config or {})}
+        if config:
+            entry["config"] = config
+        if node_set.pod_template:
+            entry["podTemplate"] = node_set.pod_template
+        node_sets.append(entry)
+    spec: dict[str, Any] = {"version": str(cluster.version), "nodeSets": node_sets}
+    server = cluster.remote_cluster_server
+    if cluster.security_model is SecurityModel.API_KEY:
+        remote: dict[str, Any] = {"enabled": True}
+        if server.exposure is Exposure.OPERATOR_SERVICE:
+            ports = [_port_entry("rcs", server.port, names.REMOTE_CLUSTER_PORT)]
+            remote["service"] = {"metadata": _service_metadata(cluster), "spec": _load_balancer_spec(cluster, ports)}
+        spec["remoteClusterServer"] = remote
+    transport: dict[str, Any] = {}
+    if cluster.transport_ca.source is CaSource.USER_MANAGED:
+        transport["tls"] = {"certificate": {"secretName": names.user_managed_transport_ca_secret(cluster.name)}}
+    if cluster.security_model is SecurityModel.CERTIFICATE and server.exposure is Exposure.OPERATOR_SERVICE:
+        ports = [_port_entry("tls-transport", server.port, names.TRANSPORT_PORT)]
+        transport["service"] = {"metadata": _service_metadata(cluster), "spec": _load_balancer_spec(cluster, ports)}
+    if transport:
+        spec["transport"] = transport
+    return spec
+
+
+def own_load_balancer_service(cluster: EckCluster) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(metadata, spec) of our LoadBalancer Service for ECK versions that cannot customise the operator's one."""
+    server = cluster.remote_cluster_server
+    if cluster.security_model is SecurityModel.API_KEY:
+        name = names.es_remote_cluster_lb_service(cluster.name)
+        ports = [_port_entry("rcs", server.port, names.REMOTE_CLUSTER_PORT)]
+    else:
+        name = names.es_transport_lb_service(cluster.name)
+        ports = [_port_entry("tls-transport", server.port, names.TRANSPORT_PORT)]
+    metadata = {"name": name, "namespace": cluster.namespace, **_service_metadata(cluster)}
+    spec = {**_load_balancer_spec(cluster, ports), "selector": names.pod_selector(cluster.name)}
+    return metadata, spec
+
+
+def exposed_service_name(cluster: EckCluster) -> str | None:
+    """The Service whose LoadBalancer address is the remote's address, or None when the address is given."""
+    server = cluster.remote_cluster_server
+    if server.exposure is Exposure.EXTERNAL or server.address is not None:
+        return None
+    if server.exposure is Exposure.OWN_SERVICE:
+        return str(own_load_balancer_service(cluster)[0]["name"])
+    if cluster.security_model is SecurityModel.API_KEY:
+        return names.es_remote_cluster_service(cluster.name)
+    return names.es_transport_service(cluster.name)

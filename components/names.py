@@ -1,0 +1,120 @@
+"""Every name and label the program derives, in one place.
+
+The ECK operator names its objects from the `Elasticsearch` resource name (`pkg/apis/elasticsearch/v1/name.go`,
+suffix `es`); the ECE and Elasticsearch sides name what they own after the link. Callers never build these strings
+themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+PACKAGE = "eceeck"
+"""The package part of every component type token: `eceeck:index:<Name>`."""
+
+MANAGED_BY = "ece-eck-remote"
+"""Marker written into labels and metadata of everything the program owns."""
+
+REMOTE_CLUSTER_PORT = 9443
+TRANSPORT_PORT = 9300
+HTTP_PORT = 9200
+
+
+def type_token(name: str) -> str:
+    return f"{PACKAGE}:index:{name}"
+
+
+def es_remote_cluster_service(cluster: str) -> str:
+    """The operator-managed Service in front of the remote cluster server (port 9443)."""
+    return f"{cluster}-es-remote-cluster"
+
+
+def es_remote_cluster_lb_service(cluster: str) -> str:
+    """Our own LoadBalancer Service for ECK 3.0-3.2, which cannot customise the operator's Service."""
+    return f"{cluster}-es-remote-cluster-lb"
+
+
+def es_transport_service(cluster: str) -> str:
+    return f"{cluster}-es-transport"
+
+
+def es_transport_lb_service(cluster: str) -> str:
+    """Our own LoadBalancer Service on 9300 for the TLS-certificate model."""
+    return f"{cluster}-es-transport-lb"
+
+
+def es_http_service(cluster: str) -> str:
+    return f"{cluster}-es-http"
+
+
+def es_transport_certs_public_secret(cluster: str) -> str:
+    """Operator-created Secret whose `ca.crt` is the transport CA (also the remote cluster server's CA)."""
+    return f"{cluster}-es-transport-certs-public"
+
+
+def es_http_certs_public_secret(cluster: str) -> str:
+    return f"{cluster}-es-http-certs-public"
+
+
+def es_elastic_user_secret(cluster: str) -> str:
+    """Operator-created Secret holding the `elastic` user's password under the key `elastic`."""
+    return f"{cluster}-es-elastic-user"
+
+
+def user_managed_transport_ca_secret(cluster: str) -> str:
+    """Our Secret with `ca.crt`/`ca.key`, referenced by `spec.transport.tls.certificate.secretName`."""
+    return f"{cluster}-es-transport-ca-user"
+
+
+def default_server_name(cluster: str, namespace: str) -> str:
+    """The TLS server name Elastic documents for clients outside Kubernetes."""
+    return f"{es_remote_cluster_service(cluster)}.{namespace}.svc"
+
+
+def default_http_url(cluster: str, namespace: str) -> str:
+    return f"https://{es_http_service(cluster)}.{namespace}.svc:{HTTP_PORT}"
+
+
+def pod_selector(cluster: str) -> dict[str, str]:
+    """The labels ECK puts on the cluster's Elasticsearch pods (and uses as its own Services' selector)."""
+    return {
+        "elasticsearch.k8s.elastic.co/cluster-name": cluster,
+        "common.k8s.elastic.co/type": "elasticsearch",
+    }
+
+
+def managed_labels(cluster: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "app.kubernetes.io/part-of": cluster,
+    }
+
+
+def elastic_user_secret_labels(cluster: str, namespace: str) -> dict[str, str]:
+    """Labels ECK itself puts on `<es>-es-elastic-user`, so a pre-created Secret looks like the operator's."""
+    return {
+        "eck.k8s.elastic.co/credentials": "true",
+        "eck.k8s.elastic.co/owner-kind": "Elasticsearch",
+        "eck.k8s.elastic.co/owner-name": cluster,
+        "eck.k8s.elastic.co/owner-namespace": namespace,
+        "elasticsearch.k8s.elastic.co/cluster-name": cluster,
+        **managed_labels(cluster),
+    }
+
+
+def keystore_credentials_key(alias: str) -> str:
+    return f"cluster.remote.{alias}.credentials"
+
+
+def trust_entry_name(alias: str) -> str:
+    """Name of the one `settings.trust.direct[]` entry a link owns on an ECE deployment."""
+    return f"{MANAGED_BY}-{alias}"
+
+
+def api_key_name(stack: str, link: str) -> str:
+    """Deterministic cross-cluster API key name per link (ES caps names at 256 characters)."""
+    return f"{MANAGED_BY}-{stack}-{link}"[:256]
+
+
+def short_hash(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:12]

@@ -1,0 +1,437 @@
+"""The one place that turns stack config into typed settings.
+
+`load_settings` reads raw config values, checks every rule, and returns frozen dataclasses. It runs before any
+resource is declared, so a bad value stops the program with an error naming the key, the value and the rule.
+Secret values are wrapped in `Secret`, whose text never shows in a repr, a log or an error.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import names
+from . import validation as v
+from .pem import PemError, check_ca_bundle, check_key_matches
+from .validation import Address, SettingsError, Version
+
+RawConfig = Callable[[str], str | None]
+"""Returns the raw (JSON or plain string) value of a project config key, or None."""
+
+
+class Secret:
+    """A secret setting. Its value is only reachable through `reveal()`; repr and str hide it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret([secret])"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class Exposure(enum.Enum):
+    OPERATOR_SERVICE = "operator-service"
+    OWN_SERVICE = "own-service"
+    EXTERNAL = "external"
+
+
+class CaSource(enum.Enum):
+    ECK_MANAGED = "eck-managed"
+    USER_MANAGED = "user-managed"
+    SUPPLIED = "supplied"
+    NONE = "none"
+
+
+class SecurityModel(enum.Enum):
+    API_KEY = "api-key"
+    CERTIFICATE = "certificate"
+
+
+@dataclass(frozen=True)
+class NodeSet:
+    name: str
+    count: int
+    config: dict[str, Any] = field(default_factory=dict)
+    pod_template: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RemoteClusterServer:
+    """How the remote cluster server (9443, or 9300 in the certificate model) is reached from outside."""
+
+    exposure: Exposure
+    port: int
+    annotations: dict[str, str] = field(default_factory=dict)
+    load_balancer_source_ranges: tuple[str, ...] = ()
+    load_balancer_class: str | None = None
+    address: Address | None = None
+    """Fixed external address: required for `external`; for a LoadBalancer it overrides the status ingress."""
+
+
+@dataclass(frozen=True)
+class TransportCa:
+    source: CaSource
+    certificate: str | None = None
+    """PEM bundle: the user-managed CA certificate, or the CA supplied for a TLS-terminating front."""
+    private_key: Secret | None = None
+
+
+@dataclass(frozen=True)
+class HttpEndpoint:
+    """Where the program reaches the ECK cluster's Elasticsearch HTTP API (to create the cross-cluster key)."""
+
+    url: str
+    ca_certificate: str | None = None
+    """PEM bundle; None means the operator's `<name>-es-http-certs-public` CA (or public CAs if not waited for)."""
+    insecure_skip_verify: bool = False
+
+
+@dataclass(frozen=True)
+class EckCluster:
+    name: str
+    namespace: str
+    version: Version
+    operator_version: Version
+    security_model: SecurityModel
+    node_sets: tuple[NodeSet, ...]
+    remote_cluster_server: RemoteClusterServer
+    transport_ca: TransportCa
+    server_name: str
+    http: HttpEndpoint
+    elastic_password: Secret | None
+    """Set when the program manages `<name>-es-elastic-user` itself (ECK reuses an existing password)."""
+    wait_timeout_seconds: int
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class KubernetesTarget:
+    render_yaml_to_directory: str | None = None
+    context: str | None = None
+
+    @property
+    def render_only(self) -> bool:
+        return self.render_yaml_to_directory is not None
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str
+    stack: str
+    kubernetes: KubernetesTarget
+    eck_clusters: tuple[EckCluster, ...]
+
+    def eck_cluster(self, name: str) -> EckCluster:
+        return next(cluster for cluster in self.eck_clusters if cluster.name == name)
+
+
+DEFAULT_ECK_VERSION = "3.5.0"
+DEFAULT_WAIT_TIMEOUT = 900
+
+
+class _Reader:
+    """Walks one raw config tree, remembering the key path for error messages."""
+
+    def __init__(self, project_dir: Path) -> None:
+        self.project_dir = project_dir
+
+    def text_or_file(self, node: Mapping[str, Any], key: str, inline: str, file: str) -> str | None:
+        """A PEM given inline (`inline`) or as a path relative to the project (`file`); not both."""
+        if inline in node and file in node:
+            raise SettingsError(f"{key}.{file}", node[file], f"give either '{inline}' or '{file}', not both")
+        if inline in node:
+            return str(v.require_type(f"{key}.{inline}", node[inline], str, "a PEM string"))
+        if file in node:
+            path_text = v.require_type(f"{key}.{file}", node[file], str, "a file path")
+            path = (self.project_dir / path_text).resolve()
+            try:
+                return str(path.read_text())
+            except OSError as error:
+                raise SettingsError(f"{key}.{file}", path_text, f"the file cannot be read ({error.strerror})") from None
+        return None
+
+
+def _decode(raw: str | None, key: str) -> Any:
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _known(key: str, node: Mapping[str, Any], allowed: set[str]) -> None:
+    for unknown in sorted(set(node) - allowed):
+        raise SettingsError(
+            f"{key}.{unknown}", node[unknown], "is not a known setting; known: " + ", ".join(sorted(allowed))
+        )
+
+
+def _secrets_for(secrets: Mapping[str, Any], cluster: str) -> Mapping[str, Any]:
+    clusters = secrets.get("eckClusters", {})
+    v.mapping("secrets.eckClusters", clusters)
+    entry = clusters.get(cluster, {})
+    return v.mapping(f"secrets.eckClusters.{cluster}", entry)
+
+
+def _node_sets(key: str, raw: Any) -> tuple[NodeSet, ...]:
+    items = v.sequence(key, raw)
+    if not items:
+        raise SettingsError(key, raw, "needs at least one nodeSet")
+    result: list[NodeSet] = []
+    for index, item in enumerate(items):
+        item_key = f"{key}[{index}]"
+        node = v.mapping(item_key, item)
+        _known(item_key, node, {"name", "count", "config", "podTemplate"})
+        name = v.nodeset_name(f"{item_key}.name", node.get("name"))
+        count = v.require_type(f"{item_key}.count", node.get("count", 1), int, "a whole number")
+        if count < 0:
+            raise SettingsError(f"{item_key}.count", count, "must be 0 or more")
+        config = v.mapping(f"{item_key}.config", node.get("config", {}))
+        pod_template = v.mapping(f"{item_key}.podTemplate", node.get("podTemplate", {}))
+        result.append(NodeSet(name, count, config, pod_template))
+    seen: set[str] = set()
+    for index, node_set in enumerate(result):
+        if node_set.name in seen:
+            raise SettingsError(f"{key}[{index}].name", node_set.name, "nodeSet names must be unique")
+        seen.add(node_set.name)
+    if not any(node_set.count > 0 and _master_eligible(node_set.config) for node_set in result):
+        raise SettingsError(key, [n.name for n in result], "needs a master-eligible nodeSet with count > 0 (ECK rule)")
+    return tuple(result)
+
+
+def _master_eligible(config: Mapping[str, Any]) -> bool:
+    roles = config.get("node.roles")
+    node = config.get("node")
+    if roles is None and isinstance(node, Mapping):
+        roles = node.get("roles")
+    if roles is None:
+        return True  # Elasticsearch's default: every role
+    return isinstance(roles, list) and "master" in roles and "voting_only" not in roles
+
+
+def _remote_cluster_server(key: str, raw: Any, operator: Version, model: SecurityModel) -> RemoteClusterServer:
+    node = v.mapping(key, raw if raw is not None else {})
+    _known(key, node, {"exposure", "port", "annotations", "loadBalancerSourceRanges", "loadBalancerClass", "address"})
+    choice = v.one_of(f"{key}.exposure", node.get("exposure", "auto"), ("auto", *(e.value for e in Exposure)))
+    if choice == "auto":
+        exposure = Exposure.OPERATOR_SERVICE if operator >= v.ECK_MIN_SERVICE_OVERRIDE else Exposure.OWN_SERVICE
+    else:
+        exposure = Exposure(choice)
+    if exposure is Exposure.OPERATOR_SERVICE and operator < v.ECK_MIN_SERVICE_OVERRIDE:
+        raise SettingsError(
+            f"{key}.exposure",
+            choice,
+            f"spec.remoteClusterServer.service needs ECK >= {v.ECK_MIN_SERVICE_OVERRIDE} (configured: {operator})",
+        )
+    default_port = names.REMOTE_CLUSTER_PORT if model is SecurityModel.API_KEY else names.TRANSPORT_PORT
+    port = v.port(f"{key}.port", node.get("port", default_port))
+    annotations = v.string_map(f"{key}.annotations", node.get("annotations", {}))
+    ranges = tuple(
+        v.cidr(f"{key}.loadBalancerSourceRanges[{i}]", item)
+        for i, item in enumerate(
+            v.sequence(f"{key}.loadBalancerSourceRanges", node.get("loadBalancerSourceRanges", []))
+        )
+    )
+    lb_class = node.get("loadBalancerClass")
+    if lb_class is not None:
+        v.require_type(f"{key}.loadBalancerClass", lb_class, str, "a string")
+    address = None
+    if "address" in node:
+        address = v.address(f"{key}.address", node["address"], default_port=port)
+    if exposure is Exposure.EXTERNAL and address is None:
+        raise SettingsError(
+            f"{key}.address", None, "exposure 'external' needs the address clients use, like 'lb.example.com:9443'"
+        )
+    if exposure is Exposure.EXTERNAL and (annotations or ranges or lb_class):
+        raise SettingsError(
+            f"{key}.exposure",
+            choice,
+            "annotations, loadBalancerSourceRanges and loadBalancerClass need a LoadBalancer exposure",
+        )
+    return RemoteClusterServer(exposure, port, annotations, ranges, lb_class, address)
+
+
+def _transport_ca(key: str, raw: Any, reader: _Reader, secret: Mapping[str, Any], cluster: str) -> TransportCa:
+    node = v.mapping(key, raw if raw is not None else {})
+    _known(key, node, {"source", "certificate", "certificateFile"})
+    source = CaSource(
+        v.one_of(f"{key}.source", node.get("source", CaSource.ECK_MANAGED.value), tuple(s.value for s in CaSource))
+    )
+    certificate = reader.text_or_file(node, key, "certificate", "certificateFile")
+    if source in (CaSource.ECK_MANAGED, CaSource.NONE):
+        if certificate is not None:
+            raise SettingsError(f"{key}.certificate", "(PEM)", f"source '{source.value}' takes no certificate")
+        return TransportCa(source)
+    if certificate is None:
+        raise SettingsError(f"{key}.certificate", None, f"source '{source.value}' needs the CA certificate (PEM)")
+    try:
+        certificate = "".join(check_ca_bundle(certificate, require_ca=True))
+    except PemError as error:
+        raise SettingsError(f"{key}.certificate", "(PEM)", f"is not a usable CA certificate: {error}") from None
+    if source is CaSource.SUPPLIED:
+        return TransportCa(source, certificate)
+    secret_key = f"secrets.eckClusters.{cluster}.transportCaKey"
+    private_key = secret.get("transportCaKey")
+    if private_key is None:
+        raise SettingsError(secret_key, None, "source 'user-managed' needs the CA private key as a secret", secret=True)
+    v.require_type(secret_key, private_key, str, "a PEM private key")
+    try:
+        check_key_matches(certificate, private_key)
+    except PemError as error:
+        raise SettingsError(secret_key, private_key, str(error), secret=True) from None
+    return TransportCa(source, certificate, Secret(private_key))
+
+
+def _http(key: str, raw: Any, reader: _Reader, cluster: str, namespace: str) -> HttpEndpoint:
+    node = v.mapping(key, raw if raw is not None else {})
+    _known(key, node, {"url", "caCertificate", "caCertificateFile", "insecureSkipVerify"})
+    url = v.url(f"{key}.url", node.get("url", names.default_http_url(cluster, namespace)))
+    ca = reader.text_or_file(node, key, "caCertificate", "caCertificateFile")
+    if ca is not None:
+        try:
+            ca = "".join(check_ca_bundle(ca, require_ca=False))
+        except PemError as error:
+            raise SettingsError(
+                f"{key}.caCertificate", "(PEM)", f"is not a usable certificate bundle: {error}"
+            ) from None
+    insecure = v.require_type(f"{key}.insecureSkipVerify", node.get("insecureSkipVerify", False), bool, "true or false")
+    return HttpEndpoint(url, ca, insecure)
+
+
+def _eck_cluster(
+    key: str, raw: Any, reader: _Reader, secrets: Mapping[str, Any], target: KubernetesTarget
+) -> EckCluster:
+    node = v.mapping(key, raw)
+    _known(
+        key,
+        node,
+        {
+            "name",
+            "namespace",
+            "version",
+            "operatorVersion",
+            "securityModel",
+            "nodeSets",
+            "remoteClusterServer",
+            "transportCa",
+            "serverName",
+            "http",
+            "waitTimeoutSeconds",
+        },
+    )
+    name = v.cluster_name(f"{key}.name", node.get("name"))
+    namespace = v.namespace(f"{key}.namespace", node.get("namespace", "default"))
+    model = SecurityModel(
+        v.one_of(
+            f"{key}.securityModel",
+            node.get("securityModel", SecurityModel.API_KEY.value),
+            tuple(m.value for m in SecurityModel),
+        )
+    )
+    version = v.es_version(f"{key}.version", node.get("version"), api_key_model=model is SecurityModel.API_KEY)
+    operator = v.eck_version(f"{key}.operatorVersion", node.get("operatorVersion", DEFAULT_ECK_VERSION))
+    secret = _secrets_for(secrets, name)
+    node_sets = _node_sets(f"{key}.nodeSets", node.get("nodeSets"))
+    server = _remote_cluster_server(f"{key}.remoteClusterServer", node.get("remoteClusterServer"), operator, model)
+    transport_ca = _transport_ca(f"{key}.transportCa", node.get("transportCa"), reader, secret, name)
+    server_name = v.server_name(f"{key}.serverName", node.get("serverName", names.default_server_name(name, namespace)))
+    http = _http(f"{key}.http", node.get("http"), reader, name, namespace)
+    timeout = v.positive_int(
+        f"{key}.waitTimeoutSeconds", node.get("waitTimeoutSeconds", DEFAULT_WAIT_TIMEOUT), maximum=86400
+    )
+    password = secret.get("elasticPassword")
+    if password is not None:
+        v.require_type(f"secrets.eckClusters.{name}.elasticPassword", password, str, "a string")
+        if len(password) < 6:
+            raise SettingsError(
+                f"secrets.eckClusters.{name}.elasticPassword", password, "must be at least 6 characters", secret=True
+            )
+    if target.render_only:
+        _check_renderable(key, name, server, transport_ca, password)
+    return EckCluster(
+        name=name,
+        namespace=namespace,
+        version=version,
+        operator_version=operator,
+        security_model=model,
+        node_sets=node_sets,
+        remote_cluster_server=server,
+        transport_ca=transport_ca,
+        server_name=server_name,
+        http=http,
+        elastic_password=Secret(password) if password is not None else None,
+        wait_timeout_seconds=timeout,
+    )
+
+
+def _check_renderable(key: str, name: str, server: RemoteClusterServer, ca: TransportCa, password: str | None) -> None:
+    """Render mode writes manifests without a cluster: nothing the operator publishes can be waited for."""
+    rule = "kubernetes.renderYamlToDirectory is set (no cluster to wait for), so "
+    if ca.source is CaSource.ECK_MANAGED:
+        raise SettingsError(
+            f"{key}.transportCa.source", ca.source.value, rule + "the CA must be 'user-managed', 'supplied' or 'none'"
+        )
+    if server.address is None:
+        raise SettingsError(f"{key}.remoteClusterServer.address", None, rule + "a fixed address is needed")
+    if password is None:
+        raise SettingsError(
+            f"secrets.eckClusters.{name}.elasticPassword", None, rule + "the elastic password must be set", secret=True
+        )
+
+
+def _kubernetes(raw: Any) -> KubernetesTarget:
+    node = v.mapping("kubernetes", raw if raw is not None else {})
+    _known("kubernetes", node, {"renderYamlToDirectory", "context"})
+    directory = node.get("renderYamlToDirectory")
+    context = node.get("context")
+    if directory is not None:
+        v.require_type("kubernetes.renderYamlToDirectory", directory, str, "a directory path")
+        if context is not None:
+            raise SettingsError("kubernetes.context", context, "render mode writes files and takes no cluster context")
+    if context is not None:
+        v.require_type("kubernetes.context", context, str, "a kubeconfig context name")
+    return KubernetesTarget(directory, context)
+
+
+def load_settings(raw_config: RawConfig, *, project: str, stack: str, project_dir: Path) -> Settings:
+    reader = _Reader(project_dir)
+    secrets = _decode(raw_config("secrets"), "secrets") or {}
+    if not isinstance(secrets, dict):
+        raise SettingsError(
+            "secrets", secrets, "must be an object (set with `pulumi config set --secret --path`)", secret=True
+        )
+    target = _kubernetes(_decode(raw_config("kubernetes"), "kubernetes"))
+    raw_clusters = _decode(raw_config("eckClusters"), "eckClusters")
+    if raw_clusters is None:
+        raise SettingsError("eckClusters", None, "is required: the list of ECK clusters to use as remotes")
+    clusters = tuple(
+        _eck_cluster(f"eckClusters[{i}]", item, reader, secrets, target)
+        for i, item in enumerate(v.sequence("eckClusters", raw_clusters))
+    )
+    seen: set[str] = set()
+    for index, cluster in enumerate(clusters):
+        if cluster.name in seen:
+            raise SettingsError(f"eckClusters[{index}].name", cluster.name, "cluster names must be unique in a stack")
+        seen.add(cluster.name)
+    return Settings(project, stack, target, clusters)

@@ -1,0 +1,312 @@
+"""Settings: defaults, derived choices, and every rule failing with its own message before any resource."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.program import run
+from components.settings import CaSource, Exposure, SecurityModel, Settings, load_settings
+from components.validation import SettingsError
+from tests.support.certs import make_ca, make_key
+from tests.support.configs import eck_cluster, program_config
+from tests.support.pulumi_mocks import RecordingMocks, run_under_mocks
+from tests.support.stacks import raw_getter, stack_config, stack_names
+
+
+def parse(config: dict[str, Any], project_dir: Path = Path(".")) -> Settings:
+    return load_settings(raw_getter(config), project="ece-eck-remote", stack="test", project_dir=project_dir)
+
+
+def test_defaults_are_filled_in() -> None:
+    cluster = parse(program_config()).eck_clusters[0]
+    assert cluster.namespace == "elastic"
+    assert cluster.security_model is SecurityModel.API_KEY
+    assert cluster.remote_cluster_server.exposure is Exposure.OPERATOR_SERVICE
+    assert cluster.remote_cluster_server.port == 9443
+    assert cluster.transport_ca.source is CaSource.ECK_MANAGED
+    assert cluster.server_name == "quickstart-es-remote-cluster.elastic.svc"
+    assert cluster.http.url == "https://quickstart-es-http.elastic.svc:9200"
+    assert cluster.elastic_password is None
+
+
+@pytest.mark.parametrize(
+    ("operator", "expected"),
+    [("3.3.0", Exposure.OPERATOR_SERVICE), ("3.2.1", Exposure.OWN_SERVICE), ("2.16.0", Exposure.OWN_SERVICE)],
+)
+def test_automatic_exposure_follows_the_eck_version(operator: str, expected: Exposure) -> None:
+    cluster = parse(program_config(eck_cluster(operatorVersion=operator))).eck_clusters[0]
+    assert cluster.remote_cluster_server.exposure is expected
+
+
+@pytest.mark.parametrize(
+    ("address", "written"),
+    [
+        ("lb.example.com", "lb.example.com:9443"),
+        ("lb.example.com:443", "lb.example.com:443"),
+        ("10.1.2.3:9443", "10.1.2.3:9443"),
+        ("[2001:db8::1]:9443", "[2001:db8::1]:9443"),
+        ("[2001:DB8:0::1]", "[2001:db8::1]:9443"),
+        ("2001:db8::7", "[2001:db8::7]:9443"),
+    ],
+)
+def test_external_addresses_are_normalised(address: str, written: str) -> None:
+    cluster = eck_cluster(remoteClusterServer={"exposure": "external", "address": address})
+    server = parse(program_config(cluster)).eck_clusters[0].remote_cluster_server
+    assert str(server.address) == written
+
+
+def test_ca_can_be_read_from_a_file(tmp_path: Path) -> None:
+    ca = make_ca()
+    (tmp_path / "ca.pem").write_text(ca.certificate_pem)
+    cluster = eck_cluster(transportCa={"source": "supplied", "certificateFile": "ca.pem"})
+    parsed = parse(program_config(cluster), tmp_path).eck_clusters[0]
+    assert parsed.transport_ca.certificate == ca.certificate_pem
+
+
+def test_secret_values_never_show_in_a_repr() -> None:
+    ca = make_ca()
+    config = program_config(
+        eck_cluster(transportCa={"source": "user-managed", "certificate": ca.certificate_pem}),
+        secrets={"eckClusters": {"quickstart": {"elasticPassword": "s3cr3t-pass", "transportCaKey": ca.key_pem}}},
+    )
+    cluster = parse(config).eck_clusters[0]
+    assert cluster.elastic_password is not None and cluster.elastic_password.reveal() == "s3cr3t-pass"
+    text = repr(cluster)
+    assert "s3cr3t-pass" not in text and "PRIVATE KEY" not in text
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_every_committed_stack_parses(stack: str) -> None:
+    settings = parse(stack_config(stack))
+    assert settings.eck_clusters
+
+
+CA = make_ca()
+OTHER = make_ca("other")
+LEAF = make_ca("leaf", is_ca=False)
+EXPIRED = make_ca("old", expired=True)
+
+BAD: list[tuple[str, dict[str, Any], str, str]] = [
+    ("cluster name too long", program_config(eck_cluster(name="a" * 37)), "eckClusters[0].name", "1 to 36 characters"),
+    (
+        "cluster name upper case",
+        program_config(eck_cluster(name="QuickStart")),
+        "eckClusters[0].name",
+        "lowercase letters",
+    ),
+    (
+        "namespace invalid",
+        program_config(eck_cluster(namespace="Elastic_NS")),
+        "eckClusters[0].namespace",
+        "Kubernetes namespace",
+    ),
+    (
+        "nodeSet name too long",
+        program_config(eck_cluster(nodeSets=[{"name": "n" * 24, "count": 1}])),
+        "eckClusters[0].nodeSets[0].name",
+        "1 to 23 characters",
+    ),
+    (
+        "nodeSet name bad characters",
+        program_config(eck_cluster(nodeSets=[{"name": "hot_nodes", "count": 1}])),
+        "eckClusters[0].nodeSets[0].name",
+        "[a-zA-Z0-9-]",
+    ),
+    (
+        "nodeSet names repeated",
+        program_config(eck_cluster(nodeSets=[{"name": "a", "count": 1}, {"name": "a", "count": 1}])),
+        "eckClusters[0].nodeSets[1].name",
+        "unique",
+    ),
+    (
+        "no master-eligible nodeSet",
+        program_config(eck_cluster(nodeSets=[{"name": "data", "count": 2, "config": {"node.roles": ["data"]}}])),
+        "eckClusters[0].nodeSets",
+        "master-eligible",
+    ),
+    ("version not semver", program_config(eck_cluster(version="9.3")), "eckClusters[0].version", "MAJOR.MINOR.PATCH"),
+    ("API-key model below 8.14", program_config(eck_cluster(version="8.13.4")), "eckClusters[0].version", ">= 8.14.0"),
+    (
+        "remote cluster server below 8.10",
+        program_config(eck_cluster(version="8.9.0", securityModel="certificate")),
+        "eckClusters[0].version",
+        ">= 8.10.0",
+    ),
+    (
+        "ECK too old",
+        program_config(eck_cluster(operatorVersion="2.15.0")),
+        "eckClusters[0].operatorVersion",
+        "supported ECK versions",
+    ),
+    (
+        "service override before ECK 3.3",
+        program_config(eck_cluster(operatorVersion="3.2.0", remoteClusterServer={"exposure": "operator-service"})),
+        "eckClusters[0].remoteClusterServer.exposure",
+        "needs ECK >= 3.3.0",
+    ),
+    (
+        "unknown exposure",
+        program_config(eck_cluster(remoteClusterServer={"exposure": "nodeport"})),
+        "eckClusters[0].remoteClusterServer.exposure",
+        "must be one of",
+    ),
+    (
+        "port zero",
+        program_config(eck_cluster(remoteClusterServer={"port": 0})),
+        "eckClusters[0].remoteClusterServer.port",
+        "1 to 65535",
+    ),
+    (
+        "port too large",
+        program_config(eck_cluster(remoteClusterServer={"port": 65536})),
+        "eckClusters[0].remoteClusterServer.port",
+        "1 to 65535",
+    ),
+    (
+        "port as text",
+        program_config(eck_cluster(remoteClusterServer={"port": "9443"})),
+        "eckClusters[0].remoteClusterServer.port",
+        "an integer port",
+    ),
+    (
+        "external without address",
+        program_config(eck_cluster(remoteClusterServer={"exposure": "external"})),
+        "eckClusters[0].remoteClusterServer.address",
+        "needs the address",
+    ),
+    (
+        "bad IPv4",
+        program_config(eck_cluster(remoteClusterServer={"exposure": "external", "address": "10.0.300.1:9443"})),
+        "eckClusters[0].remoteClusterServer.address",
+        "not a valid IPv4",
+    ),
+    (
+        "bad IPv6 brackets",
+        program_config(eck_cluster(remoteClusterServer={"exposure": "external", "address": "[2001:db8::1:9443"})),
+        "eckClusters[0].remoteClusterServer.address",
+        "closing ']'",
+    ),
+    (
+        "bad host name",
+        program_config(eck_cluster(remoteClusterServer={"exposure": "external", "address": "-lb-.example.com"})),
+        "eckClusters[0].remoteClusterServer.address",
+        "DNS name",
+    ),
+    (
+        "bad port in address",
+        program_config(eck_cluster(remoteClusterServer={"exposure": "external", "address": "lb.example.com:http"})),
+        "eckClusters[0].remoteClusterServer.address",
+        "port must be a number",
+    ),
+    (
+        "bad source range",
+        program_config(eck_cluster(remoteClusterServer={"loadBalancerSourceRanges": ["10.0.0.1/8"]})),
+        "eckClusters[0].remoteClusterServer.loadBalancerSourceRanges[0]",
+        "CIDR",
+    ),
+    (
+        "supplied CA is not PEM",
+        program_config(eck_cluster(transportCa={"source": "supplied", "certificate": "not a pem"})),
+        "eckClusters[0].transportCa.certificate",
+        "no '-----BEGIN CERTIFICATE-----'",
+    ),
+    (
+        "supplied CA is a leaf",
+        program_config(eck_cluster(transportCa={"source": "supplied", "certificate": LEAF.certificate_pem})),
+        "eckClusters[0].transportCa.certificate",
+        "not a CA certificate",
+    ),
+    (
+        "supplied CA expired",
+        program_config(eck_cluster(transportCa={"source": "supplied", "certificate": EXPIRED.certificate_pem})),
+        "eckClusters[0].transportCa.certificate",
+        "expired on",
+    ),
+    (
+        "user-managed CA without key",
+        program_config(eck_cluster(transportCa={"source": "user-managed", "certificate": CA.certificate_pem})),
+        "secrets.eckClusters.quickstart.transportCaKey",
+        "needs the CA private key",
+    ),
+    (
+        "user-managed CA with another key",
+        program_config(
+            eck_cluster(transportCa={"source": "user-managed", "certificate": CA.certificate_pem}),
+            secrets={"eckClusters": {"quickstart": {"transportCaKey": make_key()}}},
+        ),
+        "secrets.eckClusters.quickstart.transportCaKey",
+        "does not belong to the certificate",
+    ),
+    (
+        "unknown setting",
+        program_config(eck_cluster(remoteClusterServr={"port": 9443})),
+        "eckClusters[0].remoteClusterServr",
+        "not a known setting",
+    ),
+    (
+        "wait timeout zero",
+        program_config(eck_cluster(waitTimeoutSeconds=0)),
+        "eckClusters[0].waitTimeoutSeconds",
+        "from 1 to 86400",
+    ),
+    ("duplicate clusters", program_config(eck_cluster(), eck_cluster()), "eckClusters[1].name", "unique in a stack"),
+    (
+        "render mode with operator CA",
+        program_config(
+            eck_cluster(remoteClusterServer={"exposure": "external", "address": "127.0.0.1:9443"}),
+            kubernetes={"renderYamlToDirectory": "out"},
+        ),
+        "eckClusters[0].transportCa.source",
+        "renderYamlToDirectory is set",
+    ),
+    (
+        "server name not a DNS name",
+        program_config(eck_cluster(serverName="bad name")),
+        "eckClusters[0].serverName",
+        "DNS name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "config", "key", "rule"), BAD, ids=[case for case, *_ in BAD])
+def test_bad_settings_fail_with_their_own_message(case: str, config: dict[str, Any], key: str, rule: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        parse(config)
+    message = str(raised.value)
+    assert raised.value.key == key, message
+    assert f"config '{key}'" in message
+    assert rule in message, message
+
+
+def test_bad_settings_table_is_large_and_every_message_is_distinct() -> None:
+    messages = set()
+    for _case, config, _key, _rule in BAD:
+        with pytest.raises(SettingsError) as raised:
+            parse(config)
+        messages.add(str(raised.value))
+    assert len(BAD) >= 15
+    assert len(messages) == len(BAD)
+
+
+@pytest.mark.parametrize(
+    ("case", "config", "key", "rule"), BAD[:: max(1, len(BAD) // 8)], ids=[c for c, *_ in BAD[:: max(1, len(BAD) // 8)]]
+)
+def test_the_program_declares_nothing_when_a_setting_is_bad(
+    case: str, config: dict[str, Any], key: str, rule: str
+) -> None:
+    mocks = RecordingMocks()
+    with pytest.raises(SettingsError, match=re.escape(rule)):
+        run_under_mocks(run, mocks, config=config)
+    assert mocks.registered == []
+
+
+def test_secret_values_stay_out_of_error_messages() -> None:
+    config = program_config(secrets={"eckClusters": {"quickstart": {"elasticPassword": "abc"}}})
+    with pytest.raises(SettingsError) as raised:
+        parse(config)
+    assert "abc" not in str(raised.value).replace("[secret]", "")
+    assert "[secret]" in str(raised.value)

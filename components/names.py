@@ -8,6 +8,7 @@ themselves.
 from __future__ import annotations
 
 import hashlib
+import re
 
 PACKAGE = "eceeck"
 """The package part of every component type token: `eceeck:index:<Name>`."""
@@ -100,6 +101,14 @@ def elastic_user_secret_labels(cluster: str, namespace: str) -> dict[str, str]:
         "elasticsearch.k8s.elastic.co/cluster-name": cluster,
         **managed_labels(cluster),
     }
+
+
+_ALIAS = re.compile(r"^[a-z0-9_-]+$")
+
+
+def valid_alias(alias: str) -> bool:
+    """Elasticsearch allows `[-\\w]+`; the ECE UI and our config ask for lowercase, as documented."""
+    return bool(_ALIAS.match(alias))
 
 
 def keystore_credentials_key(alias: str) -> str:

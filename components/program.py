@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.config import get_config
 
 from .eck_remote_cluster import EckRemoteCluster, EckRemoteClusterArgs
-from .settings import Settings, load_settings
+from .link import EckLinkEnd, EckLinkEndArgs, RemoteClusterLink, RemoteClusterLinkArgs, RemoteEnd
+from .settings import Scope, SecurityModel, Settings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,25 +36,68 @@ def kubernetes_provider(settings: Settings) -> k8s.Provider:
     return k8s.Provider("kubernetes", context=target.context)
 
 
-def run() -> None:
-    settings = read_settings()
+def eck_side(settings: Settings) -> dict[str, EckRemoteCluster]:
+    if not settings.eck_clusters:
+        return {}
     provider = kubernetes_provider(settings)
+    remotes = {}
     for cluster in settings.eck_clusters:
-        remote = EckRemoteCluster(
+        remotes[cluster.name] = EckRemoteCluster(
             cluster.name,
             EckRemoteClusterArgs(
-                cluster=cluster,
-                render_only=settings.kubernetes.render_only,
-                kube_context=settings.kubernetes.context,
+                cluster=cluster, render_only=settings.kubernetes.render_only, kube_context=settings.kubernetes.context
             ),
             opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
         )
         pulumi.export(
-            f"{cluster.name}",
+            f"eck-{cluster.name}",
             {
-                "address": remote.address,
-                "serverName": remote.server_name,
-                "caCertificate": remote.ca_certificate,
-                "httpUrl": remote.http_url,
+                "address": remotes[cluster.name].address,
+                "serverName": remotes[cluster.name].server_name,
+                "caCertificate": remotes[cluster.name].ca_certificate,
             },
         )
+    return remotes
+
+
+def run() -> None:
+    settings = read_settings()
+    remotes = eck_side(settings)
+    reference = pulumi.StackReference(settings.remote_stack) if settings.remote_stack else None
+    link_outputs: dict[str, Any] = {}
+    link_ends: dict[str, Any] = {}
+    link_keys: dict[str, Any] = {}
+    for link in settings.links:
+        if settings.scope is Scope.ECE:
+            assert reference is not None
+            end = RemoteEnd.from_stack(reference, link.alias, declares_ca=link.trust_remote_ca)
+            model = SecurityModel.API_KEY
+        else:
+            cluster = settings.eck_cluster(link.eck_cluster)
+            model = cluster.security_model
+            half = EckLinkEnd(
+                f"{link.key}-eck",
+                EckLinkEndArgs(link=link, cluster=cluster, remote=remotes[cluster.name], stack=settings.stack),
+            )
+            end = half.end
+            if settings.scope is Scope.ECK:
+                link_ends[link.alias] = half.exports()
+                link_keys[link.alias] = half.secret_exports()
+                continue
+        assert settings.ece is not None and link.ece_deployment is not None
+        local = RemoteClusterLink(
+            link.key,
+            RemoteClusterLinkArgs(
+                link=link,
+                ece=settings.ece,
+                deployment=settings.ece_deployment(link.ece_deployment),
+                model=model,
+                end=end,
+            ),
+        )
+        link_outputs[link.key] = local.outputs()
+    if link_ends:
+        pulumi.export("linkEnds", link_ends)
+        pulumi.export("linkKeys", pulumi.Output.secret(link_keys))
+    if link_outputs:
+        pulumi.export("links", link_outputs)

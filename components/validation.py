@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from . import names
+
 MAX_CLUSTER_NAME = 36
 MAX_NODESET_NAME = 23
 MAX_NAMESPACE = 63
@@ -19,7 +21,6 @@ MAX_NAMESPACE = 63
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _NODESET_PATTERN = re.compile(r"^[a-zA-Z0-9-]+$")
-_ALIAS = re.compile(r"^[a-z0-9_-]+$")
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
@@ -144,7 +145,7 @@ def port(key: str, value: Any) -> int:
 
 def alias(key: str, value: Any) -> str:
     require_type(key, value, str, "a string")
-    if not value or not _ALIAS.match(value):
+    if not value or not names.valid_alias(value):
         raise SettingsError(key, value, "a remote cluster alias must be lowercase letters, digits, '-' and '_'")
     return str(value)
 

@@ -27,7 +27,11 @@ class FakeKube:
     def put_service(self, namespace: str, name: str, ingress: list[dict[str, str]] | None = None) -> None:
         status = {"loadBalancer": {"ingress": ingress}} if ingress else {"loadBalancer": {}}
         with self.lock:
-            self.objects[("services", namespace, name)] = {"kind": "Service", "metadata": {"name": name}, "status": status}
+            self.objects[("services", namespace, name)] = {
+                "kind": "Service",
+                "metadata": {"name": name},
+                "status": status,
+            }
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -43,9 +47,13 @@ class FakeKube:
                     parts = self.path.strip("/").split("/")
                     found = fake.objects.get((parts[4], parts[3], parts[5])) if len(parts) == 6 else None
                 if status is not None:
-                    self._send(status, {"kind": "Status", "reason": "InternalError", "message": "injected", "code": status})
+                    self._send(
+                        status, {"kind": "Status", "reason": "InternalError", "message": "injected", "code": status}
+                    )
                 elif found is None:
-                    self._send(404, {"kind": "Status", "reason": "NotFound", "message": f"{parts[-1]} not found", "code": 404})
+                    self._send(
+                        404, {"kind": "Status", "reason": "NotFound", "message": f"{parts[-1]} not found", "code": 404}
+                    )
                 else:
                     self._send(200, found)
 

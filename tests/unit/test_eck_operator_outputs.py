@@ -57,7 +57,9 @@ def test_create_waits_for_every_object_then_outputs_their_values(kube) -> None:
     assert result.outs["ingress_host"] == "rcs.elb.example.com"
     assert result.outs["namespace"] == "elastic"
     assert all(auth == "Bearer kube-token-123" for _path, auth in kube.requests)
-    assert any(path.endswith("/namespaces/elastic/secrets/quickstart-es-transport-certs-public") for path, _ in kube.requests)
+    assert any(
+        path.endswith("/namespaces/elastic/secrets/quickstart-es-transport-certs-public") for path, _ in kube.requests
+    )
 
 
 def test_timeout_names_each_missing_object(kube) -> None:

@@ -1,197 +1,30 @@
-"""The one place that turns stack config into typed settings.
-
-`load_settings` reads raw config values, checks every rule, and returns frozen dataclasses. It runs before any
-resource is declared, so a bad value stops the program with an error naming the key, the value and the rule.
-Secret values are wrapped in `Secret`, whose text never shows in a repr, a log or an error.
-"""
+"""ECK clusters: names, versions, nodeSets, exposure of the remote cluster server, CA source, HTTP endpoint."""
 
 from __future__ import annotations
 
-import enum
-import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from . import names
-from . import validation as v
-from .pem import PemError, check_ca_bundle, check_key_matches
-from .validation import Address, SettingsError, Version
-
-RawConfig = Callable[[str], str | None]
-"""Returns the raw (JSON or plain string) value of a project config key, or None."""
-
-
-class Secret:
-    """A secret setting. Its value is only reachable through `reveal()`; repr and str hide it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret([secret])"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-class Exposure(enum.Enum):
-    OPERATOR_SERVICE = "operator-service"
-    OWN_SERVICE = "own-service"
-    EXTERNAL = "external"
-
-
-class CaSource(enum.Enum):
-    ECK_MANAGED = "eck-managed"
-    USER_MANAGED = "user-managed"
-    SUPPLIED = "supplied"
-    NONE = "none"
-
-
-class SecurityModel(enum.Enum):
-    API_KEY = "api-key"
-    CERTIFICATE = "certificate"
-
-
-@dataclass(frozen=True)
-class NodeSet:
-    name: str
-    count: int
-    config: dict[str, Any] = field(default_factory=dict)
-    pod_template: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RemoteClusterServer:
-    """How the remote cluster server (9443, or 9300 in the certificate model) is reached from outside."""
-
-    exposure: Exposure
-    port: int
-    annotations: dict[str, str] = field(default_factory=dict)
-    load_balancer_source_ranges: tuple[str, ...] = ()
-    load_balancer_class: str | None = None
-    address: Address | None = None
-    """Fixed external address: required for `external`; for a LoadBalancer it overrides the status ingress."""
-
-
-@dataclass(frozen=True)
-class TransportCa:
-    source: CaSource
-    certificate: str | None = None
-    """PEM bundle: the user-managed CA certificate, or the CA supplied for a TLS-terminating front."""
-    private_key: Secret | None = None
-
-
-@dataclass(frozen=True)
-class HttpEndpoint:
-    """Where the program reaches the ECK cluster's Elasticsearch HTTP API (to create the cross-cluster key)."""
-
-    url: str
-    ca_certificate: str | None = None
-    """PEM bundle; None means the operator's `<name>-es-http-certs-public` CA (or public CAs if not waited for)."""
-    insecure_skip_verify: bool = False
-
-
-@dataclass(frozen=True)
-class EckCluster:
-    name: str
-    namespace: str
-    version: Version
-    operator_version: Version
-    security_model: SecurityModel
-    node_sets: tuple[NodeSet, ...]
-    remote_cluster_server: RemoteClusterServer
-    transport_ca: TransportCa
-    server_name: str
-    http: HttpEndpoint
-    elastic_password: Secret | None
-    """Set when the program manages `<name>-es-elastic-user` itself (ECK reuses an existing password)."""
-    wait_timeout_seconds: int
-
-    @property
-    def key(self) -> str:
-        return self.name
-
-
-@dataclass(frozen=True)
-class KubernetesTarget:
-    render_yaml_to_directory: str | None = None
-    context: str | None = None
-
-    @property
-    def render_only(self) -> bool:
-        return self.render_yaml_to_directory is not None
-
-
-@dataclass(frozen=True)
-class Settings:
-    project: str
-    stack: str
-    kubernetes: KubernetesTarget
-    eck_clusters: tuple[EckCluster, ...]
-
-    def eck_cluster(self, name: str) -> EckCluster:
-        return next(cluster for cluster in self.eck_clusters if cluster.name == name)
-
+from .. import names
+from .. import validation as v
+from ..pem import PemError, check_ca_bundle, check_key_matches
+from ..validation import SettingsError, Version
+from .model import (
+    CaSource,
+    EckCluster,
+    Exposure,
+    HttpEndpoint,
+    KubernetesTarget,
+    NodeSet,
+    RemoteClusterServer,
+    Secret,
+    SecurityModel,
+    TransportCa,
+)
+from .reading import Reader, known, secrets_for
 
 DEFAULT_ECK_VERSION = "3.5.0"
 DEFAULT_WAIT_TIMEOUT = 900
-
-
-class _Reader:
-    """Walks one raw config tree, remembering the key path for error messages."""
-
-    def __init__(self, project_dir: Path) -> None:
-        self.project_dir = project_dir
-
-    def text_or_file(self, node: Mapping[str, Any], key: str, inline: str, file: str) -> str | None:
-        """A PEM given inline (`inline`) or as a path relative to the project (`file`); not both."""
-        if inline in node and file in node:
-            raise SettingsError(f"{key}.{file}", node[file], f"give either '{inline}' or '{file}', not both")
-        if inline in node:
-            return str(v.require_type(f"{key}.{inline}", node[inline], str, "a PEM string"))
-        if file in node:
-            path_text = v.require_type(f"{key}.{file}", node[file], str, "a file path")
-            path = (self.project_dir / path_text).resolve()
-            try:
-                return str(path.read_text())
-            except OSError as error:
-                raise SettingsError(f"{key}.{file}", path_text, f"the file cannot be read ({error.strerror})") from None
-        return None
-
-
-def _decode(raw: str | None, key: str) -> Any:
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
-
-
-def _known(key: str, node: Mapping[str, Any], allowed: set[str]) -> None:
-    for unknown in sorted(set(node) - allowed):
-        raise SettingsError(
-            f"{key}.{unknown}", node[unknown], "is not a known setting; known: " + ", ".join(sorted(allowed))
-        )
-
-
-def _secrets_for(secrets: Mapping[str, Any], cluster: str) -> Mapping[str, Any]:
-    clusters = secrets.get("eckClusters", {})
-    v.mapping("secrets.eckClusters", clusters)
-    entry = clusters.get(cluster, {})
-    return v.mapping(f"secrets.eckClusters.{cluster}", entry)
 
 
 def _node_sets(key: str, raw: Any) -> tuple[NodeSet, ...]:
@@ -202,7 +35,7 @@ def _node_sets(key: str, raw: Any) -> tuple[NodeSet, ...]:
     for index, item in enumerate(items):
         item_key = f"{key}[{index}]"
         node = v.mapping(item_key, item)
-        _known(item_key, node, {"name", "count", "config", "podTemplate"})
+        known(item_key, node, {"name", "count", "config", "podTemplate"})
         name = v.nodeset_name(f"{item_key}.name", node.get("name"))
         count = v.require_type(f"{item_key}.count", node.get("count", 1), int, "a whole number")
         if count < 0:
@@ -232,7 +65,7 @@ def _master_eligible(config: Mapping[str, Any]) -> bool:
 
 def _remote_cluster_server(key: str, raw: Any, operator: Version, model: SecurityModel) -> RemoteClusterServer:
     node = v.mapping(key, raw if raw is not None else {})
-    _known(key, node, {"exposure", "port", "annotations", "loadBalancerSourceRanges", "loadBalancerClass", "address"})
+    known(key, node, {"exposure", "port", "annotations", "loadBalancerSourceRanges", "loadBalancerClass", "address"})
     choice = v.one_of(f"{key}.exposure", node.get("exposure", "auto"), ("auto", *(e.value for e in Exposure)))
     if choice == "auto":
         exposure = Exposure.OPERATOR_SERVICE if operator >= v.ECK_MIN_SERVICE_OVERRIDE else Exposure.OWN_SERVICE
@@ -272,9 +105,9 @@ def _remote_cluster_server(key: str, raw: Any, operator: Version, model: Securit
     return RemoteClusterServer(exposure, port, annotations, ranges, lb_class, address)
 
 
-def _transport_ca(key: str, raw: Any, reader: _Reader, secret: Mapping[str, Any], cluster: str) -> TransportCa:
+def _transport_ca(key: str, raw: Any, reader: Reader, secret: Mapping[str, Any], cluster: str) -> TransportCa:
     node = v.mapping(key, raw if raw is not None else {})
-    _known(key, node, {"source", "certificate", "certificateFile"})
+    known(key, node, {"source", "certificate", "certificateFile"})
     source = CaSource(
         v.one_of(f"{key}.source", node.get("source", CaSource.ECK_MANAGED.value), tuple(s.value for s in CaSource))
     )
@@ -303,9 +136,9 @@ def _transport_ca(key: str, raw: Any, reader: _Reader, secret: Mapping[str, Any]
     return TransportCa(source, certificate, Secret(private_key))
 
 
-def _http(key: str, raw: Any, reader: _Reader, cluster: str, namespace: str) -> HttpEndpoint:
+def _http(key: str, raw: Any, reader: Reader, cluster: str, namespace: str) -> HttpEndpoint:
     node = v.mapping(key, raw if raw is not None else {})
-    _known(key, node, {"url", "caCertificate", "caCertificateFile", "insecureSkipVerify"})
+    known(key, node, {"url", "caCertificate", "caCertificateFile", "insecureSkipVerify"})
     url = v.url(f"{key}.url", node.get("url", names.default_http_url(cluster, namespace)))
     ca = reader.text_or_file(node, key, "caCertificate", "caCertificateFile")
     if ca is not None:
@@ -319,11 +152,9 @@ def _http(key: str, raw: Any, reader: _Reader, cluster: str, namespace: str) -> 
     return HttpEndpoint(url, ca, insecure)
 
 
-def _eck_cluster(
-    key: str, raw: Any, reader: _Reader, secrets: Mapping[str, Any], target: KubernetesTarget
-) -> EckCluster:
+def eck_cluster(key: str, raw: Any, reader: Reader, secrets: Mapping[str, Any], target: KubernetesTarget) -> EckCluster:
     node = v.mapping(key, raw)
-    _known(
+    known(
         key,
         node,
         {
@@ -351,7 +182,7 @@ def _eck_cluster(
     )
     version = v.es_version(f"{key}.version", node.get("version"), api_key_model=model is SecurityModel.API_KEY)
     operator = v.eck_version(f"{key}.operatorVersion", node.get("operatorVersion", DEFAULT_ECK_VERSION))
-    secret = _secrets_for(secrets, name)
+    secret = secrets_for(secrets, name)
     node_sets = _node_sets(f"{key}.nodeSets", node.get("nodeSets"))
     server = _remote_cluster_server(f"{key}.remoteClusterServer", node.get("remoteClusterServer"), operator, model)
     transport_ca = _transport_ca(f"{key}.transportCa", node.get("transportCa"), reader, secret, name)
@@ -400,9 +231,9 @@ def _check_renderable(key: str, name: str, server: RemoteClusterServer, ca: Tran
         )
 
 
-def _kubernetes(raw: Any) -> KubernetesTarget:
+def kubernetes_target(raw: Any) -> KubernetesTarget:
     node = v.mapping("kubernetes", raw if raw is not None else {})
-    _known("kubernetes", node, {"renderYamlToDirectory", "context"})
+    known("kubernetes", node, {"renderYamlToDirectory", "context"})
     directory = node.get("renderYamlToDirectory")
     context = node.get("context")
     if directory is not None:
@@ -412,26 +243,3 @@ def _kubernetes(raw: Any) -> KubernetesTarget:
     if context is not None:
         v.require_type("kubernetes.context", context, str, "a kubeconfig context name")
     return KubernetesTarget(directory, context)
-
-
-def load_settings(raw_config: RawConfig, *, project: str, stack: str, project_dir: Path) -> Settings:
-    reader = _Reader(project_dir)
-    secrets = _decode(raw_config("secrets"), "secrets") or {}
-    if not isinstance(secrets, dict):
-        raise SettingsError(
-            "secrets", secrets, "must be an object (set with `pulumi config set --secret --path`)", secret=True
-        )
-    target = _kubernetes(_decode(raw_config("kubernetes"), "kubernetes"))
-    raw_clusters = _decode(raw_config("eckClusters"), "eckClusters")
-    if raw_clusters is None:
-        raise SettingsError("eckClusters", None, "is required: the list of ECK clusters to use as remotes")
-    clusters = tuple(
-        _eck_cluster(f"eckClusters[{i}]", item, reader, secrets, target)
-        for i, item in enumerate(v.sequence("eckClusters", raw_clusters))
-    )
-    seen: set[str] = set()
-    for index, cluster in enumerate(clusters):
-        if cluster.name in seen:
-            raise SettingsError(f"eckClusters[{index}].name", cluster.name, "cluster names must be unique in a stack")
-        seen.add(cluster.name)
-    return Settings(project, stack, target, clusters)

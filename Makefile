@@ -1,0 +1,44 @@
+# One command sets up and runs the main job on the local default (`make demo`); one runs every test (`make test`).
+# Everything the commands need is installed by them: the Python virtualenv from PyPI, and the Pulumi toolchain
+# built from pinned Go modules into ~/.cache/ece-eck-remote (kept between runs).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+export PULUMI_SKIP_UPDATE_CHECK := true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: venv toolchain lint unit test demo bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+toolchain:
+	@tools/toolchain/build.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+unit: venv
+	$(PY) -m pytest -q tests/unit tests/contract
+
+test: venv lint
+	PULUMI_TOOLCHAIN_BIN="$$(tools/toolchain/build.sh)" $(PY) -m pytest -q tests
+
+demo: venv
+	PULUMI_TOOLCHAIN_BIN="$$(tools/toolchain/build.sh)" $(PY) -m tools.demo
+
+bench: venv
+	PULUMI_TOOLCHAIN_BIN="$$(tools/toolchain/build.sh)" $(PY) -m tools.bench
+
+clean:
+	rm -rf .local rendered

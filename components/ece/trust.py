@@ -1,0 +1,304 @@
+"""`EceTrustedCa`: owns exactly one named entry in a deployment's `settings.trust.direct[]`.
+
+Trust can only be changed by `PUT /deployments/{id}` with the current plan and the complete trust object. Every
+write reads the deployment, changes only our entry (by name), keeps every other direct entry, account and external
+trust as read, writes with `?version=`, and on a version conflict reads again and retries. Then it waits for the
+plan the change started. On a CA change the old certificates stay in the entry beside the new ones
+(`retiring_certificates`); the connection check removes them once the link is confirmed with the new CA alone.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from ..dynamic import changed_keys, is_unknown, require
+from ..pem import split_certificates
+from .client import EceApiError, EceClient
+from .connection_props import check_connection, client_from
+
+MODELS = ("api-key", "certificate")
+CERTIFICATE_MODEL_SCOPE = "default.es.local"
+CONFLICT_ATTEMPTS = 8
+INPUTS = (
+    "ece",
+    "ece_credentials",
+    "deployment_id",
+    "ref_id",
+    "entry_name",
+    "model",
+    "certificates",
+    "plan_timeout_seconds",
+)
+REPLACE_ON = ("deployment_id", "ref_id", "entry_name")
+
+
+def normalise(pems: list[str]) -> list[str]:
+    """One entry per certificate, normalised, order kept, duplicates dropped."""
+    seen: list[str] = []
+    for pem in pems:
+        for block in split_certificates(pem):
+            if block not in seen:
+                seen.append(block)
+    return seen
+
+
+def entry_body(name: str, model: str, pems: list[str], uid: str | None) -> dict[str, Any]:
+    """Our direct entry. API-key model: a `proxy` entry (CA of the remote's proxy or LB; no scope or node names)."""
+    entry: dict[str, Any] = {"name": name, "certificates": [{"pem": pem} for pem in pems]}
+    if model == "api-key":
+        entry.update({"type": "proxy", "trust_all": False})
+    else:
+        entry.update({"type": "generic", "trust_all": True, "scope_id": CERTIFICATE_MODEL_SCOPE})
+    if uid:
+        entry["uid"] = uid
+    return entry
+
+
+def _writable(trust: dict[str, Any]) -> dict[str, Any]:
+    """The trust object as read, minus read-only fields, so it can be sent back unchanged."""
+    result = dict(trust)
+    result["direct"] = [
+        {**entry, "certificates": [{"pem": cert["pem"]} for cert in entry.get("certificates") or []]}
+        for entry in trust.get("direct") or []
+    ]
+    if "external" in trust:
+        result["external"] = [{k: v for k, v in entry.items() if k != "name"} for entry in trust.get("external") or []]
+    return result
+
+
+def _comparable(entry: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if entry is None:
+        return None
+    return {**entry, "certificates": entry_pems(entry)}
+
+
+def find_entry(trust: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    return next((dict(entry) for entry in trust.get("direct") or [] if entry.get("name") == name), None)
+
+
+def entry_pems(entry: Mapping[str, Any] | None) -> list[str]:
+    return normalise([cert["pem"] for cert in (entry or {}).get("certificates") or []])
+
+
+Mutation = Callable[[dict[str, Any] | None], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class EntryRef:
+    """Which entry: deployment, Elasticsearch resource, entry name. Also the resource id, joined by '/'."""
+
+    deployment_id: str
+    ref_id: str
+    name: str
+
+    @classmethod
+    def parse(cls, id_: str) -> EntryRef:
+        deployment_id, ref_id, name = id_.split("/", 2)
+        return cls(deployment_id, ref_id, name)
+
+    @classmethod
+    def of(cls, props: Mapping[str, Any]) -> EntryRef:
+        return cls(props["deployment_id"], props.get("ref_id") or "_main", props["entry_name"])
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}/{self.ref_id}/{self.name}"
+
+
+def change_entry(client: EceClient, ref: EntryRef, mutate: Mutation, plan_timeout: float) -> dict[str, Any] | None:
+    """Read-modify-write of our entry only, with optimistic concurrency; returns our entry as stored afterwards."""
+    deployment_id, name = ref.deployment_id, ref.name
+    for attempt in range(CONFLICT_ATTEMPTS):
+        deployment = client.get_deployment(deployment_id)
+        resource = deployment.elasticsearch(ref.ref_id)
+        trust = _writable(deployment.trust(ref.ref_id))
+        current = find_entry(trust, name)
+        wanted = mutate(current)
+        if _comparable(wanted) == _comparable(current):
+            return find_entry(deployment.trust(ref.ref_id), name)
+        others = [entry for entry in trust.get("direct") or [] if entry.get("name") != name]
+        trust["direct"] = others + ([wanted] if wanted is not None else [])
+        plan = (((resource.get("info") or {}).get("plan_info") or {}).get("current") or {}).get("plan")
+        body = {
+            "prune_orphans": False,
+            "resources": {
+                "elasticsearch": [
+                    {
+                        "ref_id": resource["ref_id"],
+                        "region": resource["region"],
+                        "plan": plan,
+                        "settings": {"trust": trust},
+                    }
+                ]
+            },
+        }
+        try:
+            client.update_deployment(deployment_id, body, deployment.version)
+        except EceApiError as error:
+            if error.is_version_conflict and attempt + 1 < CONFLICT_ATTEMPTS:
+                time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))  # noqa: S311 (jitter)
+                continue
+            raise
+        client.wait_for_plan(deployment_id, resource["ref_id"], plan_timeout)
+        return find_entry(client.get_deployment(deployment_id).trust(resource["ref_id"]), name)
+    raise EceApiError(
+        f"update trust of {deployment_id}",
+        409,
+        "deployments.version_conflict",
+        "gave up after repeated concurrent changes",
+    )
+
+
+def remove_certificates(client: EceClient, ref: EntryRef, retiring: list[str], plan_timeout: float) -> list[str]:
+    """Finish a CA rotation: drop `retiring` certificates from our entry. Returns what the entry trusts now."""
+    drop = set(normalise(retiring))
+
+    def mutate(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+        if entry is None:
+            return None
+        kept = [cert for cert in entry.get("certificates") or [] if normalise([cert["pem"]])[0] not in drop]
+        return {**entry, "certificates": kept} if kept else entry
+
+    return entry_pems(change_entry(client, ref, mutate, plan_timeout))
+
+
+def _outputs(props: Mapping[str, Any], entry: Mapping[str, Any] | None, retiring: list[str]) -> dict[str, Any]:
+    trusted = entry_pems(entry)
+    return {
+        **{key: props.get(key) for key in INPUTS},
+        "uid": (entry or {}).get("uid"),
+        "trusted_certificates": trusted,
+        "retiring_certificates": [pem for pem in normalise(retiring) if pem in trusted],
+    }
+
+
+class EceTrustedCaProvider(ResourceProvider):
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = check_connection(news) + require(news, ("deployment_id", "entry_name", "certificates"))
+        if news.get("model") not in (*MODELS, None) and not is_unknown(news.get("model")):
+            failures.append(CheckFailure("model", f"model must be one of {', '.join(MODELS)}"))
+        certificates = news.get("certificates")
+        if (certificates is not None and not is_unknown(certificates)) and (
+            not isinstance(certificates, list) or not normalise([str(c) for c in certificates])
+        ):
+            failures.append(CheckFailure("certificates", "certificates must be a non-empty list of PEM certificates"))
+        return CheckResult(
+            {**news, "ref_id": news.get("ref_id") or "_main", "model": news.get("model") or "api-key"}, failures
+        )
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changes = changed_keys(olds, news, INPUTS)
+        replaces = [key for key in changes if key in REPLACE_ON]
+        return DiffResult(changes=bool(changes), replaces=replaces, delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client = client_from(props)
+        wanted = normalise(props["certificates"])
+
+        def mutate(entry: dict[str, Any] | None) -> dict[str, Any]:
+            return entry_body(props["entry_name"], props["model"], wanted, (entry or {}).get("uid"))
+
+        ref = EntryRef.of(props)
+        entry = change_entry(client, ref, mutate, float(props["plan_timeout_seconds"]))
+        return CreateResult(str(ref), _outputs(props, entry, []))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        client = client_from(news)
+        wanted = normalise(news["certificates"])
+        previously = normalise(olds.get("trusted_certificates") or olds.get("certificates") or [])
+        retiring = [pem for pem in previously if pem not in wanted]
+
+        def mutate(entry: dict[str, Any] | None) -> dict[str, Any]:
+            # During a rotation the old CA stays trusted beside the new one.
+            return entry_body(news["entry_name"], news["model"], wanted + retiring, (entry or {}).get("uid"))
+
+        entry = change_entry(client, EntryRef.of(news), mutate, float(news["plan_timeout_seconds"]))
+        return UpdateResult(_outputs(news, entry, retiring))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        ref = EntryRef.parse(id_)
+        props = {
+            **props,
+            "deployment_id": ref.deployment_id,
+            "ref_id": props.get("ref_id") or ref.ref_id,
+            "entry_name": ref.name,
+        }
+        client = client_from(props)
+        try:
+            entry = find_entry(client.get_deployment(ref.deployment_id).trust(ref.ref_id), ref.name)
+        except EceApiError as error:
+            if error.status == 404:
+                return ReadResult("", {})
+            raise
+        if entry is None:
+            return ReadResult("", {})
+        retiring = [pem for pem in normalise(props.get("retiring_certificates") or []) if pem in entry_pems(entry)]
+        live = [pem for pem in entry_pems(entry) if pem not in retiring]
+        model = "api-key" if entry.get("type") == "proxy" else "certificate"
+        inputs = {
+            **{key: props.get(key) for key in INPUTS},
+            "certificates": live,
+            "model": model,
+            "plan_timeout_seconds": props.get("plan_timeout_seconds") or 600,
+        }
+        return ReadResult(id_, _outputs(inputs, entry, retiring), inputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        timeout = float(props.get("plan_timeout_seconds") or 600)
+        try:
+            change_entry(client_from(props), EntryRef.parse(id_), lambda _entry: None, timeout)
+        except EceApiError as error:
+            if error.status != 404:
+                raise
+
+
+class EceTrustedCa(Resource, module="eceeck", name="EceTrustedCa"):
+    """The remote cluster's CA as one named direct trust entry on an ECE deployment's Elasticsearch resource."""
+
+    uid: pulumi.Output[str]
+    trusted_certificates: pulumi.Output[list[str]]
+    retiring_certificates: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        ece: pulumi.Input[Mapping[str, Any]],
+        ece_credentials: pulumi.Input[Mapping[str, Any]],
+        deployment_id: pulumi.Input[str],
+        entry_name: pulumi.Input[str],
+        certificates: pulumi.Input[list[str]],
+        model: str = "api-key",
+        ref_id: pulumi.Input[str] = "_main",
+        plan_timeout_seconds: int = 600,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "ece": ece,
+            "ece_credentials": pulumi.Output.secret(ece_credentials),
+            "deployment_id": deployment_id,
+            "ref_id": ref_id,
+            "entry_name": entry_name,
+            "model": model,
+            "certificates": certificates,
+            "plan_timeout_seconds": plan_timeout_seconds,
+            "uid": None,
+            "trusted_certificates": None,
+            "retiring_certificates": None,
+        }
+        super().__init__(EceTrustedCaProvider(), name, props, opts)

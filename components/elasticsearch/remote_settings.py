@@ -1,0 +1,171 @@
+"""`RemoteClusterSettings`: `cluster.remote.<alias>.*` in proxy mode on the local cluster (persistent settings).
+
+Only our alias's keys are ever written. `mode: proxy` goes in the same request as `proxy_address` (Elasticsearch
+rejects proxy settings under the default sniff mode), and a previous sniff configuration of the alias is nulled in
+that request. Unset optional settings are nulled so the alias carries exactly what is declared. Delete nulls
+exactly the alias's keys that are set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from .. import names
+from ..dynamic import changed_keys, is_unknown, require
+from .client import ElasticsearchCaller, caller, check_target, target_key
+
+INPUTS = (
+    "target",
+    "credentials",
+    "alias",
+    "proxy_address",
+    "server_name",
+    "proxy_socket_connections",
+    "skip_unavailable",
+)
+REPLACE_ON = ("target", "alias")
+SNIFF_KEYS = ("seeds", "node_connections")
+
+
+def prefix(alias: str) -> str:
+    return f"cluster.remote.{alias}."
+
+
+def live_settings(es: ElasticsearchCaller, alias: str) -> dict[str, Any]:
+    """The alias's persistent settings, keys without the `cluster.remote.<alias>.` prefix."""
+    body = es.request("get cluster settings", "GET", "_cluster/settings", params={"flat_settings": "true"}).json()
+    start = prefix(alias)
+    return {key[len(start) :]: value for key, value in (body.get("persistent") or {}).items() if key.startswith(start)}
+
+
+def _wanted(props: Mapping[str, Any]) -> dict[str, Any]:
+    wanted: dict[str, Any] = {
+        "mode": "proxy",
+        "proxy_address": props["proxy_address"],
+        "server_name": props.get("server_name") or None,
+        "proxy_socket_connections": props.get("proxy_socket_connections"),
+        "skip_unavailable": props.get("skip_unavailable"),
+    }
+    return wanted
+
+
+def _apply(es: ElasticsearchCaller, props: Mapping[str, Any]) -> None:
+    alias = props["alias"]
+    current = live_settings(es, alias)
+    update = {prefix(alias) + key: value for key, value in _wanted(props).items()}
+    for key in SNIFF_KEYS:
+        if key in current:
+            update[prefix(alias) + key] = None
+    es.request(f"set remote cluster '{alias}'", "PUT", "_cluster/settings", json={"persistent": update})
+
+
+def _as_inputs(props: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
+    sockets = live.get("proxy_socket_connections")
+    skip = live.get("skip_unavailable")
+    return {
+        **{key: props.get(key) for key in INPUTS},
+        "proxy_address": live.get("proxy_address"),
+        "server_name": live.get("server_name") or "",
+        "proxy_socket_connections": int(sockets) if sockets is not None else None,
+        "skip_unavailable": (str(skip).lower() == "true") if skip is not None else None,
+        "mode": live.get("mode"),
+    }
+
+
+class RemoteClusterSettingsProvider(ResourceProvider):
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = check_target(news) + require(news, ("alias", "proxy_address"))
+        alias = news.get("alias")
+        if isinstance(alias, str) and not is_unknown(alias) and not names.valid_alias(alias):
+            failures.append(CheckFailure("alias", f"alias '{alias}' must be lowercase letters, digits, '-' and '_'"))
+        address = news.get("proxy_address")
+        if isinstance(address, str) and not is_unknown(address) and not address.rsplit(":", 1)[-1].isdigit():
+            failures.append(CheckFailure("proxy_address", f"proxy_address '{address}' needs a port, like 'host:9443'"))
+        sockets = news.get("proxy_socket_connections")
+        if sockets is not None and not is_unknown(sockets) and (not isinstance(sockets, int) or sockets < 1):
+            failures.append(CheckFailure("proxy_socket_connections", "proxy_socket_connections must be 1 or more"))
+        return CheckResult({**news, "server_name": news.get("server_name") or ""}, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changes = changed_keys(olds, news, INPUTS)
+        if olds.get("mode") not in (None, "proxy"):
+            changes.append("mode")
+        return DiffResult(
+            changes=bool(changes), replaces=[k for k in changes if k in REPLACE_ON], delete_before_replace=False
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        es = caller(props["target"], props["credentials"])
+        _apply(es, props)
+        return CreateResult(
+            f"{target_key(props['target'])}/{props['alias']}", _as_inputs(props, live_settings(es, props["alias"]))
+        )
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        es = caller(news["target"], news["credentials"])
+        _apply(es, news)
+        return UpdateResult(_as_inputs(news, live_settings(es, news["alias"])))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        alias = props.get("alias") or id_.rsplit("/", 1)[-1]
+        es = caller(props["target"], props["credentials"])
+        live = live_settings(es, alias)
+        if not live.get("proxy_address") and not live.get("seeds"):
+            return ReadResult("", {})
+        outputs = _as_inputs({**props, "alias": alias}, live)
+        inputs = {key: outputs[key] for key in INPUTS}
+        return ReadResult(id_, outputs, inputs)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        alias = props["alias"]
+        es = caller(props["target"], props["credentials"])
+        current = live_settings(es, alias)
+        if current:
+            nulls = {prefix(alias) + key: None for key in current}
+            es.request(f"remove remote cluster '{alias}'", "PUT", "_cluster/settings", json={"persistent": nulls})
+
+
+class RemoteClusterSettings(Resource, module="eceeck", name="RemoteClusterSettings"):
+    """The remote cluster alias on the local cluster, in proxy mode."""
+
+    mode: pulumi.Output[str]
+    proxy_address: pulumi.Output[str]
+    server_name: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        target: pulumi.Input[Mapping[str, Any]],
+        credentials: pulumi.Input[Mapping[str, Any]],
+        alias: pulumi.Input[str],
+        proxy_address: pulumi.Input[str],
+        server_name: pulumi.Input[str] | None = None,
+        proxy_socket_connections: pulumi.Input[int] | None = None,
+        skip_unavailable: pulumi.Input[bool] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "target": target,
+            "credentials": pulumi.Output.secret(credentials),
+            "alias": alias,
+            "proxy_address": proxy_address,
+            "server_name": server_name,
+            "proxy_socket_connections": proxy_socket_connections,
+            "skip_unavailable": skip_unavailable,
+            "mode": None,
+        }
+        super().__init__(RemoteClusterSettingsProvider(), name, props, opts)

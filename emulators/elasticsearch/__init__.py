@@ -1,0 +1,27 @@
+"""Elasticsearch emulator: one emulated cluster per process (or per instance in tests), linkable to a second one.
+
+API routes (HTTP basic `elastic:<password>` on every one), following `shared/reference/elasticsearch-api.md`:
+  GET|HEAD /                                    cluster info with `version.number`
+  POST /_security/cross_cluster/api_key         create a cross-cluster API key
+  PUT  /_security/cross_cluster/api_key/{id}    update it (access/metadata/expiration/certificate_identity)
+  GET  /_security/api_key                       get keys (id, name with `*`, username, realm_name, active_only...)
+  DELETE /_security/api_key                     invalidate ({"ids"}, {"name"}, ...)
+  PUT|POST|GET|DELETE /_security/role/{name}    native roles with remote_indices / remote_cluster; GET /_security/role
+  GET|PUT /_cluster/settings                    persistent/transient settings, remote cluster settings rules
+  GET  /_remote/info                            remotes; `connected` comes from a real connection attempt
+  POST /_nodes[/{node_id}]/reload_secure_settings
+
+Control routes (besides the common faults/requests/state):
+  PUT  /_emulator/keystore  {"secrets": {"<setting>": "<value>"}, "reload": true|false}   (complete keystore)
+  GET  /_emulator/keystore
+  PUT  /_emulator/trust     {"certificates": ["<pem>", ...]}                                (complete CA list)
+  GET  /_emulator/trust
+  POST /_emulator/reset    back to an empty cluster (the remote cluster server keeps its CA, state "up")
+  PUT  /_emulator/clock     {"offset_ms": <int>}          shift the emulator's clock (key expiry)
+  PUT  /_emulator/reload_failure {"reason": "...", "type"?: "..."}; DELETE clears it
+  GET  /_emulator/rcs; PUT /_emulator/rcs {"state": "up"|"refuse"|"down"}; POST /_emulator/rcs/rotate_ca
+"""
+
+from .app import Config, ElasticsearchEmulator
+
+__all__ = ["Config", "ElasticsearchEmulator"]

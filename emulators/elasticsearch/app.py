@@ -1,0 +1,343 @@
+"""The emulated Elasticsearch cluster: routes, authentication, query-parameter checks and the control routes.
+
+One instance is one cluster. Give it `rcs_port` to run a remote cluster server stand-in (it is then a *remote*);
+push keystore and trust to it through `/_emulator/keystore` and `/_emulator/trust` (it is then a *local*), and
+`GET /_remote/info` really connects to the remotes it is configured with."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from emulators.common import Emulator, Request, Response
+
+from . import control, filter_path, remote_info
+from .api_keys import ApiKeyStore, error_for_api_key_auth
+from .auth import authenticate
+from .certs import valid_certificates
+from .errors import PRODUCT_HEADER, EsError, illegal_argument
+from .keystore import Keystore
+from .params import COMMON_PARAMS, check_params, flag, required_body
+from .rcs import RemoteClusterServer
+from .roles import RoleStore
+from .settings import ClusterSettings, check_body, render
+from .version import DEFAULT_VERSION, Version
+from .xcontent import content_type_error, read_body
+
+CONNECT_TIMEOUT = 2.0
+
+ApiHandler = Callable[[Request, re.Match[str]], Response]
+
+
+@dataclass
+class Config:
+    cluster_name: str = "es-emulator"
+    version: str = DEFAULT_VERSION
+    elastic_password: str = "changeme"  # noqa: S105 - the emulator's documented default
+    rcs_port: int | None = None  # None: no remote cluster server; 0: any free port
+    rcs_server_name: str | None = None  # default <cluster-name>-es-remote-cluster.default.svc
+    rcs_ca_out: str | None = None
+    connect_timeout: float = CONNECT_TIMEOUT
+
+
+def _stable_id(seed: str, length: int) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(seed.encode()).digest()).decode()[:length]
+
+
+class ElasticsearchEmulator(Emulator):
+    name = "elasticsearch"
+
+    def __init__(self, config: Config | None = None) -> None:
+        super().__init__()
+        self.config = config or Config()
+        self.version = Version.parse(self.config.version)
+        self.clock_offset_ms = 0
+        self.node_id = _stable_id(f"node:{self.config.cluster_name}", 22)
+        self.node_name = f"{self.config.cluster_name}-es-default-0"
+        self.api_keys = ApiKeyStore(self.version, self.now_ms)
+        self.roles = RoleStore(self.version)
+        self.settings = ClusterSettings(self.version)
+        self.keystore = Keystore()
+        self.trusted: list[str] = []
+        self.connections: dict[str, dict[str, Any]] = {}
+        self.reload_failure: dict[str, str] | None = None
+        self.conflict_response = lambda _request: EsError(
+            409, "version_conflict_engine_exception", "version conflict, document already exists"
+        ).response()
+        self.rcs: RemoteClusterServer | None = None
+        if self.config.rcs_port is not None:
+            self.rcs = RemoteClusterServer(
+                port=self.config.rcs_port,
+                server_name=self.config.rcs_server_name or f"{self.config.cluster_name}-es-remote-cluster.default.svc",
+                cluster_name=self.config.cluster_name,
+                authenticate=self._authenticate_remote,
+                ca_out=self.config.rcs_ca_out,
+            )
+        self._routes()
+
+    def reset(self) -> None:
+        """Back to an empty cluster (keys, roles, settings, keystore, trust, faults, log, clock); the remote
+        cluster server keeps its CA and is set back to "up"."""
+        with self.lock:
+            self.api_keys.keys.clear()
+            self.roles.roles.clear()
+            self.settings = ClusterSettings(self.version)
+            self.keystore = Keystore()
+            self.trusted = []
+            self.connections = {}
+            self.reload_failure = None
+            self.clock_offset_ms = 0
+            self.faults.clear()
+            self.log.clear()
+            if self.rcs is not None:
+                self.rcs.set_state("up")
+                self.rcs.events.clear()
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000) + self.clock_offset_ms
+
+    def close(self) -> None:
+        """Stop the remote cluster server (the HTTP side stops with `Running.stop`)."""
+        if self.rcs is not None:
+            self.rcs.close()
+
+    # --- routing ---------------------------------------------------------------------------------------------
+    def _routes(self) -> None:
+        api = self._api
+        self.route("GET", r"/", api(self._info))
+        self.route("HEAD", r"/", api(self._info))
+        self.route("POST", r"/_security/cross_cluster/api_key", api(self._create_key))
+        self.route("PUT", r"/_security/cross_cluster/api_key/(?P<id>[^/]+)", api(self._update_key))
+        get_key_params = (
+            "id",
+            "name",
+            "username",
+            "realm_name",
+            "owner",
+            "with_limited_by",
+            "with_profile_uid",
+            "active_only",
+        )
+        self.route("GET", r"/_security/api_key", api(self._get_keys, get_key_params))
+        self.route("DELETE", r"/_security/api_key", api(self._invalidate_keys))
+        for method in ("PUT", "POST"):
+            self.route(method, r"/_security/role/(?P<name>[^/]+)", api(self._put_role, ("refresh",)))
+        self.route("GET", r"/_security/role", api(self._get_roles))
+        self.route("GET", r"/_security/role/(?P<name>[^/]+)", api(self._get_roles))
+        self.route("DELETE", r"/_security/role/(?P<name>[^/]+)", api(self._delete_role, ("refresh",)))
+        settings_params = ("flat_settings", "master_timeout", "timeout")
+        self.route("GET", r"/_cluster/settings", api(self._get_settings, (*settings_params, "include_defaults")))
+        self.route("PUT", r"/_cluster/settings", api(self._put_settings, settings_params))
+        self.route("GET", r"/_remote/info", api(self._remote_info, locked=False))
+        self.route("POST", r"/_nodes/reload_secure_settings", api(self._reload, ("timeout",)))
+        self.route("POST", r"/_nodes/(?P<node_id>[^/]+)/reload_secure_settings", api(self._reload, ("timeout",)))
+
+    def _api(self, handler: ApiHandler, params: tuple[str, ...] = (), *, locked: bool = True) -> ApiHandler:
+        allowed = COMMON_PARAMS | frozenset(params)
+
+        def serve(request: Request, match: re.Match[str]) -> Response:
+            try:
+                error = content_type_error(request)
+                if error is not None:
+                    raise error
+                authenticate(request, self.config.elastic_password, self._api_key_error)
+                check_params(request, allowed)
+                if locked:
+                    with self.lock:
+                        response = handler(request, match)
+                else:
+                    response = handler(request, match)
+            except EsError as failure:
+                return failure.response()
+            if 200 <= response.status < 300 and request.param("filter_path") and isinstance(response.body, dict | list):
+                response.body = filter_path.apply(response.body, request.param("filter_path") or "")
+            response.headers = {**PRODUCT_HEADER, **response.headers}
+            return response
+
+        return serve
+
+    def not_found(self, request: Request) -> Response:
+        reason = f"no handler found for uri [{request.path}] and method [{request.method}]"
+        return illegal_argument(reason).response()
+
+    def method_not_allowed(self, request: Request) -> Response:
+        allowed = sorted({m for m, pattern, _h in self.routes if pattern.fullmatch(request.path)})
+        reason = f"Incorrect HTTP method for uri [{request.path}] and method [{request.method}], allowed: [{', '.join(allowed)}]"
+        failure = EsError(405, "illegal_argument_exception", reason, headers={"Allow": ",".join(allowed)})
+        return failure.response()
+
+    # --- authentication --------------------------------------------------------------------------------------
+    def _api_key_error(self, encoded: str) -> EsError:
+        with self.lock:
+            return error_for_api_key_auth(self.api_keys, encoded)
+
+    def _authenticate_remote(self, encoded: str) -> tuple[bool, str, str | None]:
+        with self.lock:
+            return self.api_keys.authenticate(encoded)
+
+    # --- handlers: info and security -------------------------------------------------------------------------
+    def _info(self, _request: Request, _match: re.Match[str]) -> Response:
+        nine = self.version.major >= 9
+        return Response(
+            200,
+            {
+                "name": self.node_name,
+                "cluster_name": self.config.cluster_name,
+                "cluster_uuid": _stable_id(f"cluster:{self.config.cluster_name}", 22),
+                "version": {
+                    "number": str(self.version),
+                    "build_flavor": "default",
+                    "build_type": "docker",
+                    "build_hash": hashlib.sha1(str(self.version).encode()).hexdigest(),  # noqa: S324 - an id, not security
+                    "build_date": "2026-01-01T00:00:00.000000000Z",
+                    "build_snapshot": False,
+                    "lucene_version": "10.3.2" if nine else "9.12.0",
+                    "minimum_wire_compatibility_version": "8.19.0" if nine else "7.17.0",
+                    "minimum_index_compatibility_version": "8.0.0" if nine else "7.0.0",
+                },
+                "tagline": "You Know, for Search",
+            },
+        )
+
+    def _create_key(self, request: Request, _match: re.Match[str]) -> Response:
+        return Response(200, self.api_keys.create(required_body(request)))
+
+    def _update_key(self, request: Request, match: re.Match[str]) -> Response:
+        return Response(200, self.api_keys.update(unquote(match["id"]), required_body(request)))
+
+    def _get_keys(self, request: Request, _match: re.Match[str]) -> Response:
+        status, body = self.api_keys.get(
+            key_id=request.param("id") or None,
+            name=request.param("name") or None,
+            username=request.param("username") or None,
+            realm_name=request.param("realm_name") or None,
+            owner=flag(request, "owner"),
+            active_only=flag(request, "active_only"),
+        )
+        return Response(status, body)
+
+    def _invalidate_keys(self, request: Request, _match: re.Match[str]) -> Response:
+        return Response(200, self.api_keys.invalidate(required_body(request)))
+
+    def _put_role(self, request: Request, match: re.Match[str]) -> Response:
+        return Response(200, self.roles.put(unquote(match["name"]), required_body(request)))
+
+    def _get_roles(self, _request: Request, match: re.Match[str]) -> Response:
+        raw = match.groupdict().get("name")
+        names = [unquote(n) for n in raw.split(",") if n] if raw else None
+        status, body = self.roles.get(names)
+        return Response(status, body)
+
+    def _delete_role(self, request: Request, match: re.Match[str]) -> Response:
+        status, body = self.roles.delete(unquote(match["name"]))
+        return Response(status, body)
+
+    # --- handlers: settings, remote info, reload -------------------------------------------------------------
+    def _get_settings(self, request: Request, _match: re.Match[str]) -> Response:
+        flat = flag(request, "flat_settings")
+        body = {
+            "persistent": render(self.settings.persistent, flat_settings=flat),
+            "transient": render(self.settings.transient, flat_settings=flat),
+        }
+        if flag(request, "include_defaults"):
+            body["defaults"] = render(self.settings.defaults(), flat_settings=flat)
+        return Response(200, body)
+
+    def _put_settings(self, request: Request, _match: re.Match[str]) -> Response:
+        body = required_body(request)
+        error = check_body(body.data)
+        if error is not None:
+            raise error
+        echo = self.settings.update(body.data)
+        flat = flag(request, "flat_settings")
+        return Response(
+            200,
+            {
+                "acknowledged": True,
+                "persistent": render(echo["persistent"], flat_settings=flat),
+                "transient": render(echo["transient"], flat_settings=flat),
+            },
+        )
+
+    def _remote_info(self, _request: Request, _match: re.Match[str]) -> Response:
+        """Connection attempts run without the lock (they may take up to `connect_timeout`)."""
+        with self.lock:
+            remotes = self.settings.remotes()
+            plans = {r.alias: remote_info.plan(r, self.keystore, self.trusted) for r in remotes if r.mode == "proxy"}
+            credentials = {r.alias: f"cluster.remote.{r.alias}.credentials" in self.keystore.effective for r in remotes}
+        outcomes = remote_info.attempt_all(plans, self.config.connect_timeout)
+        with self.lock:
+            now, previous = self.now_ms(), self.connections
+            self.connections, body = {}, {}
+            for remote in remotes:
+                outcome = outcomes.get(remote.alias, remote_info.SNIFF_OUTCOME)
+                self.connections[remote.alias] = remote_info.record(remote, outcome, now, previous.get(remote.alias))
+                body[remote.alias] = remote_info.entry(remote, outcome.connected, credentials[remote.alias])
+        return Response(200, body)
+
+    def _reload(self, request: Request, match: re.Match[str]) -> Response:
+        body = read_body(request, required=False)
+        if body is not None:
+            data = body.object("reload_secure_settings")
+            body.reject_unknown("reload_secure_settings", ("secure_settings_password",))
+            if "secure_settings_password" in data:
+                body.expect("reload_secure_settings", "secure_settings_password", data["secure_settings_password"], str)
+        wanted = (match.groupdict().get("node_id") or "_all").split(",")
+        nodes: dict[str, Any] = {}
+        if any(n in ("_all", "_local", "*", self.node_id, self.node_name) for n in wanted):
+            if self.reload_failure is not None:
+                nodes[self.node_id] = {"name": self.node_name, "reload_exception": dict(self.reload_failure)}
+            else:
+                if self.version.hot_reload_credentials:
+                    self.keystore.reload()
+                nodes[self.node_id] = {
+                    "name": self.node_name,
+                    "secure_setting_names": sorted({"keystore.seed", *self.keystore.effective}),
+                    "keystore_path": "/usr/share/elasticsearch/config/elasticsearch.keystore",
+                    "keystore_digest": self.keystore.digest(),
+                    "keystore_last_modified_time": self.keystore.modified,
+                }
+        count = len(nodes)
+        return Response(
+            200,
+            {
+                "_nodes": {"total": count, "successful": count, "failed": 0},
+                "cluster_name": self.config.cluster_name,
+                "nodes": nodes,
+            },
+        )
+
+    # --- control routes --------------------------------------------------------------------------------------
+    def control_extra(self, what: str, request: Request) -> Response:
+        try:
+            answer = control.handle(self, what, request.method, request.json() if request.body else None)
+        except (ValueError, TypeError, KeyError) as error:
+            return Response(400, {"error": str(error)})
+        return answer if answer is not None else super().control_extra(what, request)
+
+    def trust_state(self) -> dict[str, Any]:
+        good, problems = valid_certificates(self.trusted)
+        return {"certificates": list(self.trusted), "valid": len(good), "problems": problems}
+
+    def state(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "cluster_name": self.config.cluster_name,
+                "version": str(self.version),
+                "node": {"id": self.node_id, "name": self.node_name},
+                "api_keys": self.api_keys.state(),
+                "roles": self.roles.roles,
+                "settings": {"persistent": dict(self.settings.persistent), "transient": dict(self.settings.transient)},
+                "keystore": self.keystore.state(),
+                "trust": self.trust_state(),
+                "remote_connections": self.connections,
+                "rcs": None if self.rcs is None else self.rcs.state(),
+                "clock_offset_ms": self.clock_offset_ms,
+                "reload_failure": self.reload_failure,
+            }

@@ -1,0 +1,64 @@
+"""The Elasticsearch emulator's own control routes under `/_emulator/` (see the package docstring for shapes).
+They run with the emulator lock held; a malformed body answers 400 `{"error": ...}`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from emulators.common import Response
+
+from .keystore import parse_keystore_push, parse_trust_push
+
+if TYPE_CHECKING:
+    from .app import ElasticsearchEmulator
+
+
+def handle(emulator: ElasticsearchEmulator, what: str, method: str, body: Any) -> Response | None:
+    """The answer to a control route, or None when it is not one of these."""
+    if what == "reset" and method == "POST":
+        emulator.reset()
+        return Response(200, {})
+    if what == "keystore" and method == "PUT":
+        secrets, reload = parse_keystore_push(body)
+        emulator.keystore.push(secrets, reload)
+        return Response(200, emulator.keystore.state())
+    if what == "keystore" and method == "GET":
+        return Response(200, emulator.keystore.state())
+    if what == "trust" and method == "PUT":
+        emulator.trusted = parse_trust_push(body)
+        return Response(200, emulator.trust_state())
+    if what == "trust" and method == "GET":
+        return Response(200, emulator.trust_state())
+    if what == "clock" and method == "PUT":
+        if not isinstance(body, dict) or not isinstance(body.get("offset_ms"), int):
+            raise ValueError('body must be {"offset_ms": <int>}')
+        emulator.clock_offset_ms = body["offset_ms"]
+        return Response(200, {"offset_ms": emulator.clock_offset_ms, "now": emulator.now_ms()})
+    if what == "reload_failure" and method == "PUT":
+        if not isinstance(body, dict) or not isinstance(body.get("reason"), str):
+            raise ValueError('body must be {"reason": "...", "type"?: "..."}')
+        emulator.reload_failure = {"type": str(body.get("type") or "illegal_state_exception"), "reason": body["reason"]}
+        return Response(200, emulator.reload_failure)
+    if what == "reload_failure" and method == "DELETE":
+        emulator.reload_failure = None
+        return Response(200, {})
+    if what == "rcs" or what.startswith("rcs/"):
+        return _rcs(emulator, what, method, body)
+    return None
+
+
+def _rcs(emulator: ElasticsearchEmulator, what: str, method: str, body: Any) -> Response:
+    rcs = emulator.rcs
+    if rcs is None:
+        return Response(409, {"error": "this emulator runs no remote cluster server (start it with --rcs-port)"})
+    if what == "rcs" and method == "GET":
+        return Response(200, rcs.state())
+    if what == "rcs" and method == "PUT":
+        if not isinstance(body, dict) or not isinstance(body.get("state"), str):
+            raise ValueError('body must be {"state": "up" | "refuse" | "down"}')
+        rcs.set_state(body["state"])
+        return Response(200, rcs.state())
+    if what == "rcs/rotate_ca" and method == "POST":
+        rcs.rotate_ca()
+        return Response(200, rcs.state())
+    return Response(404, {"error": f"unknown control {what}"})

@@ -1,0 +1,89 @@
+"""Request bodies the way Elasticsearch's object parsers read them: JSON only, unknown fields rejected, value
+types checked, with an approximate `[line:column]` location in the messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from emulators.common import Request
+
+from .errors import EsError, body_required, x_content
+
+JSON_MEDIA_TYPES = ("application/json", "application/vnd.elasticsearch+json", "application/x-ndjson")
+
+
+def token(value: Any) -> str:
+    """The Jackson token name ES puts in `doesn't support values of type` messages."""
+    if value is None:
+        return "VALUE_NULL"
+    if isinstance(value, bool):
+        return "VALUE_BOOLEAN"
+    if isinstance(value, int | float):
+        return "VALUE_NUMBER"
+    if isinstance(value, str):
+        return "VALUE_STRING"
+    if isinstance(value, list):
+        return "START_ARRAY"
+    return "START_OBJECT"
+
+
+@dataclass
+class Body:
+    """A parsed JSON body and its text (for locations)."""
+
+    text: str
+    data: Any
+
+    def location(self, field: str) -> str:
+        index = self.text.find(f'"{field}"')
+        if index < 0:
+            return "[1:2]"
+        line = self.text.count("\n", 0, index) + 1
+        column = index - (self.text.rfind("\n", 0, index) + 1) + 1
+        return f"[{line}:{column}]"
+
+    def object(self, parser: str) -> dict[str, Any]:
+        if not isinstance(self.data, dict):
+            raise x_content(parser, f"Expected START_OBJECT but was: {token(self.data)}", "[1:1]")
+        return self.data
+
+    def reject_unknown(self, parser: str, allowed: Iterable[str], data: dict[str, Any] | None = None) -> None:
+        known = set(allowed)
+        for key in self.data if data is None else data:
+            if key not in known:
+                raise x_content(parser, f"unknown field [{key}]", self.location(key))
+
+    def expect(self, parser: str, field: str, value: Any, *types: type) -> None:
+        """`<field> doesn't support values of type: <TOKEN>` unless `value` is one of `types`."""
+        if isinstance(value, bool) and bool not in types:
+            raise x_content(parser, f"{field} doesn't support values of type: {token(value)}", self.location(field))
+        if not isinstance(value, types):
+            raise x_content(parser, f"{field} doesn't support values of type: {token(value)}", self.location(field))
+
+
+def content_type_error(request: Request) -> EsError | None:
+    """ES refuses a body whose Content-Type is missing or not JSON (406)."""
+    if not request.body:
+        return None
+    header = next((value for key, value in request.headers.items() if key.lower() == "content-type"), "")
+    media = header.split(";")[0].strip().lower()
+    if media in JSON_MEDIA_TYPES:
+        return None
+    return EsError(406, "media_type_header_exception", f"Content-Type header [{header}] is not supported")
+
+
+def read_body(request: Request, *, required: bool) -> Body | None:
+    """The JSON body, None when absent and optional; ES's errors for a missing or malformed one."""
+    if not request.body or not request.body.strip():
+        if required:
+            raise body_required()
+        return None
+    text = request.body.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise EsError(400, "x_content_parse_exception", f"[{error.lineno}:{error.colno}] {error.msg}") from None
+    return Body(text, data)

@@ -5,7 +5,8 @@ Faults (one JSON object each, `POST /_emulator/faults`):
   {"route": "PUT /api/v1/deployments/.*", "kind": "status", "status": 503, "times": 2}
   kinds: "status" (with "status" and optional "body"), "retry_after" (429 + Retry-After: "seconds"),
          "slow" (sleep "delay" seconds, then answer normally), "drop" (close the connection without answering),
-         "html" (a text/html error page with "status"), "conflict" (the emulator's own version-conflict answer).
+         "html" (a text/html error page with "status"), "conflict" (the emulator's own version-conflict answer),
+         "lost_response" (the request is carried out, then the connection closes without an answer).
   "times": how many matching requests it hits (default 1; -1 for every one). "route" is "METHOD path-regex",
   matched against the path without the query string.
 """
@@ -85,7 +86,7 @@ class Fault:
     def parse(cls, spec: dict[str, Any]) -> Fault:
         method, _, path = str(spec["route"]).partition(" ")
         kind = str(spec["kind"])
-        if kind not in ("status", "retry_after", "slow", "drop", "html", "conflict"):
+        if kind not in ("status", "retry_after", "slow", "drop", "html", "conflict", "lost_response"):
             raise ValueError(f"unknown fault kind {kind!r}")
         return cls(
             method=method.upper(),
@@ -215,6 +216,11 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                     response = emulator.dispatch(request)
                 except Exception as error:  # an emulator bug must answer 500, not hang the client
                     response = Response(500, {"error": f"emulator failure: {type(error).__name__}: {error}"})
+            if fault is not None and fault.kind == "lost_response":
+                self._log(request, response.status, fault.kind)
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             self._log(request, response.status, fault.kind if fault else None)
             self._send(response)
 
@@ -222,7 +228,7 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             if fault.kind == "slow":
                 time.sleep(fault.delay)
                 return None
-            if fault.kind == "drop":
+            if fault.kind in ("drop", "lost_response"):
                 return None
             if fault.kind == "retry_after":
                 return Response(fault.status, fault.body, {"Retry-After": str(fault.retry_after)})

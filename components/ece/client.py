@@ -47,18 +47,17 @@ class EceConnection:
     region: str | None = None
     ca_certificate: str | None = None
     insecure: bool = False
+    request_timeout_seconds: float = 40.0
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> EceConnection:
-        return cls(props["url"], props.get("region"), props.get("ca_certificate"), bool(props.get("insecure")))
-
-    def to_props(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "region": self.region,
-            "ca_certificate": self.ca_certificate,
-            "insecure": self.insecure,
-        }
+        return cls(
+            props["url"],
+            props.get("region"),
+            props.get("ca_certificate"),
+            bool(props.get("insecure")),
+            float(props.get("request_timeout_seconds") or 40.0),
+        )
 
 
 def auth_from_props(credentials: Mapping[str, Any]) -> Auth:
@@ -103,21 +102,14 @@ class Deployment:
 
 
 class EceClient:
-    def __init__(
-        self,
-        connection: EceConnection,
-        auth: Auth,
-        *,
-        retry: RetryPolicy | None = None,
-        timeout: tuple[float, float] = (5.0, 40.0),
-    ) -> None:
+    def __init__(self, connection: EceConnection, auth: Auth, *, retry: RetryPolicy | None = None) -> None:
         prefix = f"/api/v1/regions/{connection.region}" if connection.region else "/api/v1"
         self.http = HttpClient(
             connection.url.rstrip("/") + prefix,
             EceApiError,
             auth=auth,
             tls=Tls(ca_pem=connection.ca_certificate, insecure=connection.insecure),
-            timeout=timeout,
+            timeout=(min(5.0, connection.request_timeout_seconds), connection.request_timeout_seconds),
             retry=retry or RetryPolicy(),
         )
 

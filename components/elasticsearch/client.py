@@ -74,7 +74,7 @@ def caller(
             tls=Tls(ca_pem=ece.ca_certificate, insecure=ece.insecure),
             headers=MANAGEMENT_HEADER,
             retry=retry or RetryPolicy(),
-            timeout=(5.0, 40.0),
+            timeout=(min(5.0, ece.request_timeout_seconds), ece.request_timeout_seconds),
         )
         return ElasticsearchCaller(http, f"deployment {target['deployment_id']} (through ECE)")
     auth = (
@@ -88,7 +88,7 @@ def caller(
         auth=auth,
         tls=Tls(ca_pem=target.get("ca_certificate"), insecure=bool(target.get("insecure"))),
         retry=retry or RetryPolicy(),
-        timeout=(5.0, 30.0),
+        timeout=(min(5.0, seconds := float(target.get("request_timeout_seconds") or 30.0)), seconds),
     )
     return ElasticsearchCaller(http, str(target["url"]))
 

@@ -57,6 +57,15 @@ def check_role(role: Any) -> list[str]:
     return problems
 
 
+def canonical_role(role: Mapping[str, Any]) -> dict[str, Any]:
+    """Elasticsearch adds `allow_restricted_indices: false` to index entries; add it on our side too."""
+    result = dict(role)
+    for field in ("indices", "remote_indices"):
+        if field in result:
+            result[field] = [{"allow_restricted_indices": False, **entry} for entry in result[field] or []]
+    return result
+
+
 def _body(role: Mapping[str, Any]) -> dict[str, Any]:
     return {**role, "metadata": {**(role.get("metadata") or {}), "managed_by": names.MANAGED_BY}}
 
@@ -83,6 +92,8 @@ class RemoteRoleProvider(ResourceProvider):
         role = news.get("role")
         if role is not None and not is_unknown(role):
             failures += [CheckFailure("role", problem) for problem in check_role(role)]
+            if not failures:
+                news = {**news, "role": canonical_role(role)}
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -1,0 +1,171 @@
+"""`EceKeystoreCredentials` against the ECE emulator: the one key we own, other keys untouched, values never read
+back, a restart for Elasticsearch below 8.14, and no secret in any log line or error."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from components.dynamic import UNKNOWN
+from components.ece.client import EceApiError
+from components.ece.connection_props import client_from
+from components.ece.keystore import EceKeystoreCredentialsProvider
+from tests.support.ece_swagger import swagger
+from tests.support.emulated_link import ECE_API_KEY, REF_ID, EmulatedLink
+
+SETTING = "cluster.remote.logs.credentials"
+VALUE = "ZW5jb2RlZC1jcm9zcy1jbHVzdGVyLWtleS12YWx1ZS0x"
+OLD_DEPLOYMENT = "0123456789abcdef0123456789abcdef"
+
+
+def props(env: EmulatedLink, **extra: Any) -> dict[str, Any]:
+    news = {
+        "ece": env.ece_props(),
+        "ece_credentials": env.ece_credentials(),
+        "deployment_id": env.deployment_id,
+        "ref_id": REF_ID,
+        "alias": "logs",
+        "value": VALUE,
+        "plan_timeout_seconds": 10,
+        **extra,
+    }
+    return EceKeystoreCredentialsProvider().check({}, news).inputs
+
+
+def stored(env: EmulatedLink, deployment: str | None = None) -> dict[str, Any]:
+    return env.control(env.ece, "GET", f"keystore/{deployment or env.deployment_id}/{REF_ID}")["secrets"]
+
+
+def test_create_sets_only_our_key_and_reaches_elasticsearch(env: EmulatedLink) -> None:
+    result = EceKeystoreCredentialsProvider().create(props(env))
+    secrets = stored(env)
+    assert secrets[SETTING] == {"value": VALUE, "as_file": False}
+    assert "s3.client.default.secret_key" in secrets
+    assert result.id == f"{env.deployment_id}/{REF_ID}/{SETTING}"
+    assert result.outs["restarted"] is False
+    assert env.control(env.local, "GET", "keystore")["effective"][SETTING] == VALUE
+    for entry in env.requests_to(env.ece):
+        swagger().assert_documented(entry["method"], entry["path"], entry["status"])
+
+
+def test_update_overwrites_the_value_and_a_no_op_sends_nothing(env: EmulatedLink) -> None:
+    provider = EceKeystoreCredentialsProvider()
+    created = provider.create(props(env))
+    env.control(env.ece, "DELETE", "requests")
+    same = props(env)
+    assert not provider.diff(created.id, created.outs, same).changes
+    provider.update(created.id, created.outs, same)
+    assert env.requests_to(env.ece) == []
+    news = props(env, value="bmV3LXZhbHVl")
+    assert provider.diff(created.id, created.outs, news).changes
+    provider.update(created.id, created.outs, news)
+    assert stored(env)[SETTING]["value"] == "bmV3LXZhbHVl"
+
+
+def test_alias_change_replaces_and_delete_removes_only_ours(env: EmulatedLink) -> None:
+    provider = EceKeystoreCredentialsProvider()
+    old = provider.create(props(env))
+    news = props(env, alias="logs2")
+    assert provider.diff(old.id, old.outs, news).replaces == ["alias"]
+    provider.create(news)
+    provider.delete(old.id, old.outs)
+    secrets = stored(env)
+    assert SETTING not in secrets and "cluster.remote.logs2.credentials" in secrets
+    assert "s3.client.default.secret_key" in secrets
+    provider.delete(old.id, old.outs)  # already gone: success
+
+
+def test_values_are_never_readable_through_the_api(env: EmulatedLink) -> None:
+    EceKeystoreCredentialsProvider().create(props(env))
+    client_view = client_from(props(env))
+    listed = client_view.get_keystore(env.deployment_id, REF_ID)
+    assert SETTING in listed
+    assert VALUE not in str(listed)
+
+
+def test_read_serves_refresh_and_import(env: EmulatedLink) -> None:
+    provider = EceKeystoreCredentialsProvider()
+    created = provider.create(props(env))
+    imported = provider.read(created.id, {"ece": env.ece_props(), "ece_credentials": env.ece_credentials()})
+    assert imported.id == created.id and imported.inputs["alias"] == "logs"
+    env.control(env.ece, "DELETE", "requests")
+    # someone removes the key in the ECE UI: refresh finds it gone, and the next up recreates it
+    client_view = client_from(props(env))
+    client_view.patch_keystore(env.deployment_id, REF_ID, {SETTING: {}})
+    assert provider.read(created.id, created.outs).id == ""
+
+
+def test_below_8_14_the_deployment_is_restarted_to_load_the_key(env: EmulatedLink) -> None:
+    env.control(
+        env.ece,
+        "POST",
+        "deployments",
+        {"id": OLD_DEPLOYMENT, "elasticsearch": [{"ref_id": REF_ID, "version": "8.13.4"}]},
+    )
+    env.control(
+        env.ece,
+        "POST",
+        "elasticsearch-link",
+        {"deployment_id": OLD_DEPLOYMENT, "url": env.local.url, "password": "local-elastic-password-42"},
+    )
+    result = EceKeystoreCredentialsProvider().create(props(env, deployment_id=OLD_DEPLOYMENT))
+    assert result.outs["restarted"] is True
+    history = env.control(env.ece, "GET", "state")["deployments"][OLD_DEPLOYMENT]["resources"][REF_ID]["plans"]
+    assert history["pending"] is None
+    assert any(attempt["kind"] == "restart" for attempt in [history["current"], *history["history"]])
+    pushes = [
+        p
+        for p in env.control(env.ece, "GET", "pushes")
+        if p["deployment_id"] == OLD_DEPLOYMENT and p["url"].endswith("/_emulator/keystore")
+    ]
+    assert [p["payload"]["reload"] for p in pushes] == [False, True]
+
+
+def test_faults_converge_and_keep_other_keys(env: EmulatedLink) -> None:
+    for fault in (
+        {"route": "PATCH .*/keystore", "kind": "status", "status": 503, "times": 1},
+        {"route": "PATCH .*/keystore", "kind": "lost_response", "times": 1},
+        {"route": "GET .*/keystore", "kind": "retry_after", "retry_after": 1, "times": 1},
+        {"route": "PATCH .*/keystore", "kind": "drop", "times": 1},
+    ):
+        env.fault(env.ece, **fault)
+    EceKeystoreCredentialsProvider().create(props(env))
+    secrets = stored(env)
+    assert secrets[SETTING]["value"] == VALUE and "s3.client.default.secret_key" in secrets
+
+
+def test_a_permanent_fault_fails_clearly_without_the_value(env: EmulatedLink, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    env.fault(
+        env.ece,
+        route="PATCH .*/keystore",
+        kind="status",
+        status=500,
+        times=-1,
+        body={"errors": [{"code": "deployments.metadata_internal_error", "message": f"could not store {VALUE}"}]},
+    )
+    with pytest.raises(EceApiError) as raised:
+        EceKeystoreCredentialsProvider().create(props(env))
+    text = str(raised.value)
+    assert "HTTP 500 [deployments.metadata_internal_error]" in text
+    for secret in (VALUE, ECE_API_KEY):
+        assert secret not in text
+        assert secret not in caplog.text
+    assert SETTING not in stored(env)
+
+
+def test_wrong_credentials_fail_with_the_ece_code_and_no_secret(env: EmulatedLink) -> None:
+    news = props(env, ece_credentials={"api_key": "wrong-key-123456"})
+    with pytest.raises(EceApiError) as raised:
+        EceKeystoreCredentialsProvider().create(news)
+    assert raised.value.status == 401 and raised.value.code == "root.unauthenticated"
+    assert "wrong-key-123456" not in str(raised.value)
+
+
+def test_check_tolerates_unknowns_and_rejects_a_bad_alias(env: EmulatedLink) -> None:
+    provider = EceKeystoreCredentialsProvider()
+    assert provider.check({}, {**props(env), "value": UNKNOWN}).failures == []
+    failures = provider.check({}, {**props(env), "alias": "Logs.Prod"}).failures
+    assert failures and "lowercase" in failures[0].reason

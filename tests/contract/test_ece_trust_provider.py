@@ -1,0 +1,359 @@
+"""`EceTrustedCa` against the ECE emulator over HTTP: every operation ends with the emulator's state asserted,
+and nothing that is not ours (other direct entries, accounts, external trust) is ever lost or changed."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from components.dynamic import UNKNOWN
+from components.ece.client import EceApiError
+from components.ece.connection_props import client_from
+from components.ece.trust import EceTrustedCaProvider, EntryRef, change_entry, normalise, remove_certificates
+from tests.support.certs import make_ca
+from tests.support.ece_swagger import swagger
+from tests.support.emulated_link import REF_ID, EmulatedLink
+
+CA1 = make_ca("eck-ca-1")
+CA2 = make_ca("eck-ca-2")
+
+
+def props(
+    env: EmulatedLink, *, name: str = "ece-eck-remote-logs", certificates: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    news = {
+        "ece": env.ece_props(),
+        "ece_credentials": env.ece_credentials(),
+        "deployment_id": env.deployment_id,
+        "ref_id": REF_ID,
+        "entry_name": name,
+        "model": "api-key",
+        "certificates": certificates or [CA1.certificate_pem],
+        "plan_timeout_seconds": 10,
+        **extra,
+    }
+    return EceTrustedCaProvider().check({}, news).inputs
+
+
+def foreign(env: EmulatedLink) -> dict[str, Any]:
+    """Everything in the deployment's trust that is not ours."""
+    trust = env.ece_resource()["trust"]
+    return {
+        "accounts": trust.get("accounts"),
+        "external": trust.get("external"),
+        "direct": [e for e in trust.get("direct") or [] if not e["name"].startswith("ece-eck-remote")],
+    }
+
+
+def ours(env: EmulatedLink, name: str = "ece-eck-remote-logs") -> dict[str, Any] | None:
+    return next((e for e in env.direct_entries() if e["name"] == name), None)
+
+
+def pems(entry: dict[str, Any] | None) -> list[str]:
+    return normalise([c["pem"] for c in (entry or {}).get("certificates") or []])
+
+
+def test_create_adds_exactly_our_proxy_entry_and_keeps_everything_else(env: EmulatedLink) -> None:
+    before = foreign(env)
+    result = EceTrustedCaProvider().create(props(env))
+    entry = ours(env)
+    assert entry is not None
+    assert entry["type"] == "proxy" and entry["trust_all"] is False
+    assert "scope_id" not in entry and "trust_allowlist" not in entry and "additional_node_names" not in entry
+    assert pems(entry) == normalise([CA1.certificate_pem])
+    assert foreign(env) == before
+    assert result.id == f"{env.deployment_id}/{REF_ID}/ece-eck-remote-logs"
+    assert result.outs["uid"] == entry["uid"]
+    assert env.ece_resource()["plans"]["pending"] is None
+    # the finished plan pushed the trusted CAs to the deployment's Elasticsearch
+    trusted = env.control(env.local, "GET", "trust")["certificates"]
+    assert normalise(trusted).count(normalise([CA1.certificate_pem])[0]) == 1
+
+
+def test_every_request_is_in_the_swagger(env: EmulatedLink) -> None:
+    EceTrustedCaProvider().create(props(env))
+    for entry in env.requests_to(env.ece):
+        swagger().assert_documented(entry["method"], entry["path"], entry["status"])
+
+
+def test_certificate_model_entry_is_generic_with_the_elastic_cloud_scope(env: EmulatedLink) -> None:
+    EceTrustedCaProvider().create(props(env, model="certificate"))
+    entry = ours(env)
+    assert entry is not None
+    assert entry["type"] == "generic" and entry["trust_all"] is True and entry["scope_id"] == "default.es.local"
+
+
+def test_no_op_update_writes_nothing(env: EmulatedLink) -> None:
+    provider = EceTrustedCaProvider()
+    created = provider.create(props(env))
+    env.control(env.ece, "DELETE", "requests")
+    news = props(env)
+    assert not provider.diff(created.id, created.outs, news).changes
+    provider.update(created.id, created.outs, news)
+    assert [r for r in env.requests_to(env.ece) if r["method"] == "PUT"] == []
+
+
+def test_ca_rotation_keeps_the_old_ca_until_the_new_one_is_confirmed(env: EmulatedLink) -> None:
+    provider = EceTrustedCaProvider()
+    created = provider.create(props(env))
+    before = foreign(env)
+    news = props(env, certificates=[CA2.certificate_pem])
+    diff = provider.diff(created.id, created.outs, news)
+    assert diff.changes and not diff.replaces
+    updated = provider.update(created.id, created.outs, news)
+    assert pems(ours(env)) == normalise([CA2.certificate_pem, CA1.certificate_pem])
+    assert updated.outs["retiring_certificates"] == normalise([CA1.certificate_pem])
+    assert ours(env)["uid"] == created.outs["uid"]
+    # confirmation (done by the connection check) drops the old one
+    remove_certificates(client_from(news), EntryRef.of(news), updated.outs["retiring_certificates"], 10)
+    assert pems(ours(env)) == normalise([CA2.certificate_pem])
+    assert foreign(env) == before
+    # and the state left by the rotation reads back without drift
+    read = provider.read(created.id, updated.outs)
+    assert not provider.diff(created.id, read.outs, news).changes
+
+
+def test_alias_change_replaces_the_entry(env: EmulatedLink) -> None:
+    provider = EceTrustedCaProvider()
+    old = provider.create(props(env))
+    news = props(env, name="ece-eck-remote-logs2")
+    assert provider.diff(old.id, old.outs, news).replaces == ["entry_name"]
+    provider.create(news)
+    provider.delete(old.id, old.outs)
+    names = [e["name"] for e in env.direct_entries()]
+    assert "ece-eck-remote-logs2" in names and "ece-eck-remote-logs" not in names
+    assert "partner-datacenter" in names
+
+
+def test_delete_removes_only_ours_and_is_idempotent(env: EmulatedLink) -> None:
+    provider = EceTrustedCaProvider()
+    before = foreign(env)
+    created = provider.create(props(env))
+    provider.delete(created.id, created.outs)
+    assert ours(env) is None
+    assert foreign(env) == before
+    provider.delete(created.id, created.outs)  # already gone: success
+    gone = {**created.outs, "deployment_id": "0" * 32}
+    provider.delete(f"{'0' * 32}/{REF_ID}/ece-eck-remote-logs", gone)  # deployment gone: success
+
+
+def test_import_reads_the_entry_from_its_id(env: EmulatedLink) -> None:
+    provider = EceTrustedCaProvider()
+    created = provider.create(props(env))
+    imported = provider.read(created.id, {"ece": env.ece_props(), "ece_credentials": env.ece_credentials()})
+    assert imported.id == created.id
+    assert imported.inputs["certificates"] == normalise([CA1.certificate_pem])
+    assert imported.inputs["model"] == "api-key"
+    assert imported.outs["uid"] == created.outs["uid"]
+
+
+def change_behind_our_back(env: EmulatedLink, mutate) -> None:
+    """Another writer (a person in the ECE UI) changes the deployment's trust."""
+    client = client_from(props(env))
+    deployment = client.get_deployment(env.deployment_id)
+    resource = deployment.elasticsearch(REF_ID)
+    trust = deployment.trust(REF_ID)
+    trust["direct"] = mutate(
+        [{**e, "certificates": [{"pem": c["pem"]} for c in e["certificates"]]} for e in trust["direct"]]
+    )
+    body = {
+        "prune_orphans": False,
+        "resources": {
+            "elasticsearch": [
+                {
+                    "ref_id": REF_ID,
+                    "region": resource["region"],
+                    "plan": resource["info"]["plan_info"]["current"]["plan"],
+                    "settings": {"trust": trust},
+                }
+            ]
+        },
+    }
+    client.update_deployment(env.deployment_id, body, deployment.version)
+    client.wait_for_plan(env.deployment_id, REF_ID, 10)
+
+
+def test_refresh_reports_our_entry_changed_and_up_repairs_it(env: EmulatedLink) -> None:
+    provider = EceTrustedCaProvider()
+    created = provider.create(props(env))
+    change_behind_our_back(
+        env,
+        lambda direct: [
+            ({**e, "certificates": [{"pem": CA2.certificate_pem}]} if e["name"] == "ece-eck-remote-logs" else e)
+            for e in direct
+        ],
+    )
+    read = provider.read(created.id, created.outs)
+    assert read.inputs["certificates"] == normalise([CA2.certificate_pem])
+    desired = props(env)
+    assert provider.diff(created.id, read.outs, desired).changes
+    provider.update(created.id, read.outs, desired)
+    assert normalise([CA1.certificate_pem])[0] in pems(ours(env))
+
+
+def test_refresh_reports_our_entry_removed(env: EmulatedLink) -> None:
+    provider = EceTrustedCaProvider()
+    created = provider.create(props(env))
+    change_behind_our_back(env, lambda direct: [e for e in direct if e["name"] != "ece-eck-remote-logs"])
+    assert provider.read(created.id, created.outs).id == ""
+
+
+def test_check_tolerates_unknowns_in_preview_and_diff_makes_no_call(env: EmulatedLink) -> None:
+    provider = EceTrustedCaProvider()
+    news = {**props(env), "certificates": UNKNOWN}
+    assert provider.check({}, news).failures == []
+    env.control(env.ece, "DELETE", "requests")
+    diff = provider.diff("id", props(env), news)
+    assert diff.changes
+    assert env.requests_to(env.ece) == []
+
+
+def test_check_rejects_bad_inputs() -> None:
+    failures = (
+        EceTrustedCaProvider()
+        .check(
+            {},
+            {
+                "ece": {"url": "ftp://x"},
+                "ece_credentials": {},
+                "deployment_id": "d",
+                "entry_name": "n",
+                "certificates": ["not a pem"],
+                "model": "x",
+            },
+        )
+        .failures
+    )
+    reasons = " | ".join(f.reason for f in failures)
+    assert "http(s) URL" in reasons and "credentials" in reasons and "PEM" in reasons and "model" in reasons
+
+
+TRANSIENT_FAULTS = [
+    {"route": "GET /api/v1/deployments/[0-9a-f]+", "kind": "status", "status": 503, "times": 2},
+    {"route": "PUT /api/v1/deployments/[0-9a-f]+", "kind": "status", "status": 502, "times": 1},
+    {"route": "PUT /api/v1/deployments/[0-9a-f]+", "kind": "retry_after", "retry_after": 1, "times": 1},
+    {"route": "GET /api/v1/deployments/[0-9a-f]+", "kind": "slow", "delay": 1.5, "times": 1},
+    {"route": "GET /api/v1/deployments/[0-9a-f]+", "kind": "drop", "times": 1},
+    {"route": "PUT /api/v1/deployments/[0-9a-f]+", "kind": "html", "status": 503, "times": 1},
+    {"route": "PUT /api/v1/deployments/[0-9a-f]+", "kind": "conflict", "times": 2},
+    {"route": "PUT /api/v1/deployments/[0-9a-f]+", "kind": "lost_response", "times": 1},
+]
+
+
+@pytest.mark.parametrize("fault", TRANSIENT_FAULTS, ids=lambda f: f"{f['kind']}-{f['route'].split()[0]}")
+def test_transient_faults_converge_and_lose_nothing(env: EmulatedLink, fault: dict[str, Any]) -> None:
+    before = foreign(env)
+    env.fault(env.ece, **fault)
+    EceTrustedCaProvider().create(props(env) | {"ece": env.ece_props(timeout=1.0)})
+    assert pems(ours(env)) == normalise([CA1.certificate_pem])
+    assert foreign(env) == before
+    assert [e["name"] for e in env.direct_entries()].count("ece-eck-remote-logs") == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        (
+            {
+                "route": "PUT /api/v1/deployments/[0-9a-f]+",
+                "kind": "status",
+                "status": 500,
+                "times": -1,
+                "body": {"errors": [{"code": "deployments.internal_error", "message": "boom"}]},
+            },
+            "HTTP 500 [deployments.internal_error]: boom",
+        ),
+        (
+            {"route": "GET /api/v1/deployments/[0-9a-f]+", "kind": "html", "status": 502, "times": -1},
+            "HTTP 502: unexpected text/html body",
+        ),
+        (
+            {
+                "route": "PUT /api/v1/deployments/[0-9a-f]+",
+                "kind": "status",
+                "status": 400,
+                "times": 1,
+                "body": {"errors": [{"code": "root.invalid_data", "message": "bad"}]},
+            },
+            "HTTP 400 [root.invalid_data]: bad",
+        ),
+    ],
+)
+def test_permanent_faults_fail_clearly_and_change_nothing(
+    env: EmulatedLink, fault: dict[str, Any], expected: str
+) -> None:
+    before = env.ece_resource()["trust"]
+    env.fault(env.ece, **fault)
+    with pytest.raises(EceApiError) as raised:
+        EceTrustedCaProvider().create(props(env) | {"ece": env.ece_props(timeout=1.0)})
+    message = str(raised.value)
+    assert message.startswith("ECE API ")
+    assert expected in message
+    assert env.deployment_id in message
+    assert "ece-test-api-key" not in message
+    assert env.ece_resource()["trust"] == before
+
+
+def test_a_failed_plan_is_reported_with_its_message(env: EmulatedLink) -> None:
+    env.control(env.ece, "POST", "fail-next-plan", {"message": "allocator out of capacity"})
+    with pytest.raises(Exception, match="allocator out of capacity"):
+        EceTrustedCaProvider().create(props(env))
+
+
+def test_two_writers_at_the_same_time_both_land(env: EmulatedLink) -> None:
+    env.control(env.ece, "POST", "plan-duration", {"seconds": 0.2})
+    errors: list[BaseException] = []
+
+    def write(name: str, ca: str) -> None:
+        try:
+            EceTrustedCaProvider().create(props(env, name=name, certificates=[ca]))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=write, args=("ece-eck-remote-a", CA1.certificate_pem)),
+        threading.Thread(target=write, args=("ece-eck-remote-b", CA2.certificate_pem)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    names = [e["name"] for e in env.direct_entries()]
+    assert sorted(n for n in names if n.startswith("ece-eck-remote")) == ["ece-eck-remote-a", "ece-eck-remote-b"]
+    assert "partner-datacenter" in names
+
+
+def test_a_write_between_our_read_and_our_write_is_kept(env: EmulatedLink) -> None:
+    """Deterministic interleaving: another writer lands after we read; our stale write conflicts and is redone."""
+    interleaved = []
+
+    def mutate(entry):
+        if not interleaved:
+            interleaved.append(True)
+            change_behind_our_back(
+                env,
+                lambda direct: [
+                    *direct,
+                    {
+                        "name": "someone-else",
+                        "type": "proxy",
+                        "trust_all": False,
+                        "certificates": [{"pem": CA2.certificate_pem}],
+                    },
+                ],
+            )
+        return {
+            "name": "ece-eck-remote-logs",
+            "type": "proxy",
+            "trust_all": False,
+            "certificates": [{"pem": CA1.certificate_pem}],
+        }
+
+    news = props(env)
+    change_entry(client_from(news), EntryRef.of(news), mutate, 10)
+    names = [e["name"] for e in env.direct_entries()]
+    assert "someone-else" in names and "ece-eck-remote-logs" in names and "partner-datacenter" in names
+    assert any(r["method"] == "PUT" and r["status"] == 409 for r in env.requests_to(env.ece))

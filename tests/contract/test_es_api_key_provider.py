@@ -1,0 +1,154 @@
+"""`CrossClusterApiKey` against the (remote) Elasticsearch emulator: create, in-place update, rotation, delete,
+import, refresh with drift, an interrupted create, and every request in the rest-api-spec."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from components.elasticsearch.api_key import CrossClusterApiKeyProvider
+from components.elasticsearch.client import ElasticsearchApiError, caller
+from tests.support.emulated_link import REMOTE_PASSWORD, EmulatedLink
+from tests.support.es_spec import check_request
+
+ACCESS = {"search": [{"names": ["logs-*"]}], "replication": [{"names": ["archive-*"]}]}
+
+
+def props(env: EmulatedLink, **extra: Any) -> dict[str, Any]:
+    news = {
+        "target": env.remote_target(),
+        "credentials": env.remote_credentials(),
+        "name": "ece-eck-remote-test-logs",
+        "access": ACCESS,
+        "expiration": None,
+        "metadata": {"team": "search"},
+        "certificate_identity": None,
+        "rotation": None,
+        **extra,
+    }
+    checked = CrossClusterApiKeyProvider().check({}, news)
+    assert checked.failures == []
+    return checked.inputs
+
+
+def keys(env: EmulatedLink) -> list[dict[str, Any]]:
+    return list(env.control(env.remote, "GET", "state")["api_keys"])
+
+
+def active(env: EmulatedLink) -> list[dict[str, Any]]:
+    return [key for key in keys(env) if not key["invalidated"]]
+
+
+def test_create_makes_one_managed_key_and_keeps_encoded(env: EmulatedLink) -> None:
+    result = CrossClusterApiKeyProvider().create(props(env))
+    [key] = keys(env)
+    assert key["id"] == result.id and key["name"] == "ece-eck-remote-test-logs"
+    assert key["metadata"]["managed_by"] == "ece-eck-remote" and key["metadata"]["team"] == "search"
+    assert key["metadata"]["access_hash"] == result.outs["access_hash"]
+    assert base64.b64decode(result.outs["encoded"]).decode().startswith(f"{result.id}:")
+    assert result.outs["encoded"] == key["encoded"]
+    for entry in env.requests_to(env.remote):
+        check_request(entry["method"], entry["path"], entry["query"])
+
+
+def test_access_change_is_an_in_place_update_keeping_the_key(env: EmulatedLink) -> None:
+    provider = CrossClusterApiKeyProvider()
+    created = provider.create(props(env))
+    news = props(env, access={"search": [{"names": ["logs-*", "metrics-*"], "query": {"term": {"public": True}}}]})
+    diff = provider.diff(created.id, created.outs, news)
+    assert diff.changes and not diff.replaces
+    updated = provider.update(created.id, created.outs, news)
+    assert updated.outs["encoded"] == created.outs["encoded"]
+    [key] = keys(env)
+    assert key["access"]["search"][0]["names"] == ["logs-*", "metrics-*"]
+    assert "replication" not in key["access"]
+    assert key["metadata"]["access_hash"] == updated.outs["access_hash"] != created.outs["access_hash"]
+
+
+def test_rotation_replaces_and_the_old_key_is_invalidated_only_on_delete(env: EmulatedLink) -> None:
+    provider = CrossClusterApiKeyProvider()
+    old = provider.create(props(env))
+    news = props(env, rotation="2026-12")
+    assert provider.diff(old.id, old.outs, news).replaces == ["rotation"]
+    new = provider.create(news)  # Pulumi creates the replacement first...
+    assert {k["id"] for k in active(env)} == {old.id, new.id}  # ...both work while the keystore switches
+    provider.delete(old.id, old.outs)  # ...and deletes the old one last
+    assert [k["id"] for k in active(env)] == [new.id]
+    assert new.outs["encoded"] != old.outs["encoded"]
+
+
+def test_delete_invalidates_and_is_idempotent(env: EmulatedLink) -> None:
+    provider = CrossClusterApiKeyProvider()
+    created = provider.create(props(env))
+    provider.delete(created.id, created.outs)
+    provider.delete(created.id, created.outs)
+    [key] = keys(env)
+    assert key["invalidated"] is True
+
+
+def test_read_serves_import_and_finds_drift(env: EmulatedLink) -> None:
+    provider = CrossClusterApiKeyProvider()
+    created = provider.create(props(env))
+    imported = provider.read(created.id, {"target": env.remote_target(), "credentials": env.remote_credentials()})
+    assert imported.inputs["name"] == "ece-eck-remote-test-logs"
+    assert imported.inputs["access"] == props(env)["access"]
+    assert not provider.diff(created.id, created.outs, imported.inputs).changes
+    # someone edits the key's access by hand
+    es = caller(env.remote_target(), env.remote_credentials())
+    es.request(
+        "edit", "PUT", f"_security/cross_cluster/api_key/{created.id}", json={"access": {"search": [{"names": ["*"]}]}}
+    )
+    drifted = provider.read(created.id, created.outs)
+    assert drifted.inputs["access"] == {"search": [{"names": ["*"], "allow_restricted_indices": False}]}
+    assert provider.diff(created.id, drifted.outs, props(env)).changes
+    # someone invalidates it: refresh reports it gone
+    es.request("invalidate", "DELETE", "_security/api_key", json={"ids": [created.id]})
+    assert provider.read(created.id, created.outs).id == ""
+
+
+def test_an_interrupted_create_leaves_no_second_key(env: EmulatedLink) -> None:
+    env.fault(env.remote, route="POST /_security/cross_cluster/api_key", kind="lost_response", times=1)
+    result = CrossClusterApiKeyProvider().create(props(env))
+    assert [k["id"] for k in active(env)] == [result.id]
+    assert len(keys(env)) == 2  # the lost one exists, invalidated
+
+
+def test_a_run_killed_after_create_is_cleaned_up_by_the_next_create(env: EmulatedLink) -> None:
+    provider = CrossClusterApiKeyProvider()
+    orphan = provider.create(props(env))  # its state was never saved
+    result = provider.create(props(env))
+    assert [k["id"] for k in active(env)] == [result.id]
+    assert orphan.id != result.id
+
+
+def test_transient_faults_are_retried(env: EmulatedLink) -> None:
+    for fault in (
+        {"route": "POST /_security/cross_cluster/api_key", "kind": "retry_after", "retry_after": 1, "times": 1},
+        {"route": "GET /_security/api_key", "kind": "status", "status": 503, "times": 2},
+        {"route": "POST /_security/cross_cluster/api_key", "kind": "drop", "times": 1},
+    ):
+        env.fault(env.remote, **fault)
+    result = CrossClusterApiKeyProvider().create(props(env))
+    assert [k["id"] for k in active(env)] == [result.id]
+
+
+def test_errors_name_the_call_and_never_the_password(env: EmulatedLink) -> None:
+    with pytest.raises(ElasticsearchApiError) as raised:
+        CrossClusterApiKeyProvider().create(
+            props(env, credentials={"username": "elastic", "password": "wrong-password-1"})
+        )
+    assert raised.value.status == 401 and raised.value.code == "security_exception"
+    assert "create cross-cluster API key ece-eck-remote-test-logs" in str(raised.value)
+    assert "wrong-password-1" not in str(raised.value) and REMOTE_PASSWORD not in str(raised.value)
+
+
+def test_check_catches_what_elasticsearch_would_reject() -> None:
+    provider = CrossClusterApiKeyProvider()
+    base = {"target": {"kind": "direct", "url": "https://es:9200"}, "credentials": {"password": "x"}, "name": "k"}
+    assert provider.check({}, {**base, "access": {}}).failures
+    both = {"search": [{"names": ["a"], "query": {"match_all": {}}}], "replication": [{"names": ["b"]}]}
+    assert "level security" in provider.check({}, {**base, "access": both}).failures[0].reason
+    assert provider.check({}, {**base, "name": "_hidden", "access": ACCESS}).failures
+    assert provider.check({}, {**base, "access": ACCESS, "metadata": {"managed_by": "me"}}).failures

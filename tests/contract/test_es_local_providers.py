@@ -1,0 +1,168 @@
+"""Remote cluster settings and roles on the local cluster, through ECE's Elasticsearch proxy: only our alias's keys,
+nothing else touched, drift found, deletes exact and idempotent; requests as the rest-api-spec defines them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.elasticsearch.client import caller
+from components.elasticsearch.remote_settings import RemoteClusterSettingsProvider
+from components.elasticsearch.roles import RemoteRoleProvider
+from tests.support.emulated_link import EmulatedLink
+from tests.support.es_spec import check_request
+
+ROLE = {
+    "cluster": ["cross_cluster_search"],
+    "remote_indices": [{"clusters": ["logs"], "names": ["logs-*"], "privileges": ["read", "read_cross_cluster"]}],
+    "remote_cluster": [{"clusters": ["logs"], "privileges": ["monitor_enrich"]}],
+}
+
+
+def settings_props(env: EmulatedLink, **extra: Any) -> dict[str, Any]:
+    news = {
+        "target": env.local_target(),
+        "credentials": env.ece_credentials(),
+        "alias": "logs",
+        "proxy_address": "rcs.example.com:9443",
+        "server_name": "quickstart-es-remote-cluster.elastic.svc",
+        "proxy_socket_connections": None,
+        "skip_unavailable": None,
+        **extra,
+    }
+    checked = RemoteClusterSettingsProvider().check({}, news)
+    assert checked.failures == []
+    return checked.inputs
+
+
+def persistent(env: EmulatedLink) -> dict[str, Any]:
+    return dict(env.control(env.local, "GET", "state")["settings"]["persistent"])
+
+
+def seed_foreign(env: EmulatedLink) -> dict[str, Any]:
+    """Settings that are not ours: another alias (sniff) and an unrelated cluster setting."""
+    es = caller(env.local_target(), env.ece_credentials())
+    es.request(
+        "seed",
+        "PUT",
+        "_cluster/settings",
+        json={
+            "persistent": {
+                "cluster.remote.other.seeds": ["10.0.0.1:9300"],
+                "cluster.routing.allocation.enable": "primaries",
+            }
+        },
+    )
+    return {k: v for k, v in persistent(env).items() if not k.startswith("cluster.remote.logs.")}
+
+
+def test_create_sets_proxy_mode_for_our_alias_only(env: EmulatedLink) -> None:
+    foreign = seed_foreign(env)
+    result = RemoteClusterSettingsProvider().create(
+        settings_props(env, proxy_socket_connections=6, skip_unavailable=True)
+    )
+    mine = {k: v for k, v in persistent(env).items() if k.startswith("cluster.remote.logs.")}
+    assert mine == {
+        "cluster.remote.logs.mode": "proxy",
+        "cluster.remote.logs.proxy_address": "rcs.example.com:9443",
+        "cluster.remote.logs.server_name": "quickstart-es-remote-cluster.elastic.svc",
+        "cluster.remote.logs.proxy_socket_connections": "6",
+        "cluster.remote.logs.skip_unavailable": "true",
+    }
+    assert {k: v for k, v in persistent(env).items() if not k.startswith("cluster.remote.logs.")} == foreign
+    assert result.outs["proxy_socket_connections"] == 6 and result.outs["skip_unavailable"] is True
+    for entry in env.requests_to(env.local):
+        check_request(entry["method"], entry["path"], entry["query"])
+
+
+def test_update_changes_the_address_and_clears_dropped_options(env: EmulatedLink) -> None:
+    provider = RemoteClusterSettingsProvider()
+    created = provider.create(settings_props(env, proxy_socket_connections=6))
+    news = settings_props(env, proxy_address="[2001:db8::1]:9443")
+    assert provider.diff(created.id, created.outs, news).changes
+    provider.update(created.id, created.outs, news)
+    state = persistent(env)
+    assert state["cluster.remote.logs.proxy_address"] == "[2001:db8::1]:9443"
+    assert "cluster.remote.logs.proxy_socket_connections" not in state
+
+
+def test_a_sniff_alias_is_switched_to_proxy_in_one_request(env: EmulatedLink) -> None:
+    es = caller(env.local_target(), env.ece_credentials())
+    es.request(
+        "seed", "PUT", "_cluster/settings", json={"persistent": {"cluster.remote.logs.seeds": ["10.0.0.9:9300"]}}
+    )
+    RemoteClusterSettingsProvider().create(settings_props(env))
+    state = persistent(env)
+    assert "cluster.remote.logs.seeds" not in state and state["cluster.remote.logs.mode"] == "proxy"
+
+
+def test_delete_nulls_exactly_our_keys_and_is_idempotent(env: EmulatedLink) -> None:
+    foreign = seed_foreign(env)
+    provider = RemoteClusterSettingsProvider()
+    created = provider.create(settings_props(env, skip_unavailable=False))
+    provider.delete(created.id, created.outs)
+    provider.delete(created.id, created.outs)
+    assert persistent(env) == foreign
+
+
+def test_refresh_finds_settings_changed_by_hand_and_import_works(env: EmulatedLink) -> None:
+    provider = RemoteClusterSettingsProvider()
+    created = provider.create(settings_props(env))
+    es = caller(env.local_target(), env.ece_credentials())
+    es.request(
+        "edit",
+        "PUT",
+        "_cluster/settings",
+        json={"persistent": {"cluster.remote.logs.proxy_address": "evil.example.com:9443"}},
+    )
+    read = provider.read(created.id, created.outs)
+    assert read.inputs["proxy_address"] == "evil.example.com:9443"
+    assert provider.diff(created.id, read.outs, settings_props(env)).changes
+    imported = provider.read(
+        created.id, {"target": env.local_target(), "credentials": env.ece_credentials(), "alias": "logs"}
+    )
+    assert imported.inputs["server_name"] == "quickstart-es-remote-cluster.elastic.svc"
+    es.request("remove", "PUT", "_cluster/settings", json={"persistent": {"cluster.remote.logs.*": None}})
+    assert provider.read(created.id, created.outs).id == ""
+
+
+def test_roles_with_remote_privileges_round_trip(env: EmulatedLink) -> None:
+    provider = RemoteRoleProvider()
+    raw = {"target": env.local_target(), "credentials": env.ece_credentials(), "role_name": "logs-reader", "role": ROLE}
+    checked = provider.check({}, raw)
+    assert checked.failures == []
+    news = checked.inputs
+    created = provider.create(news)
+    stored = env.control(env.local, "GET", "state")["roles"]["logs-reader"]
+    assert stored["remote_indices"][0]["clusters"] == ["logs"]
+    assert stored["metadata"]["managed_by"] == "ece-eck-remote"
+    read = provider.read(created.id, created.outs)
+    assert not provider.diff(created.id, read.outs, news).changes
+    changed = {
+        **news,
+        "role": {
+            **ROLE,
+            "remote_indices": [{"clusters": ["logs"], "names": ["logs-*", "traces-*"], "privileges": ["read"]}],
+        },
+    }
+    provider.update(created.id, created.outs, changed)
+    assert env.control(env.local, "GET", "state")["roles"]["logs-reader"]["remote_indices"][0]["names"] == [
+        "logs-*",
+        "traces-*",
+    ]
+    provider.delete(created.id, created.outs)
+    provider.delete(created.id, created.outs)
+    assert "logs-reader" not in env.control(env.local, "GET", "state")["roles"]
+    assert provider.read(created.id, created.outs).id == ""
+
+
+def test_role_check_rejects_what_elasticsearch_rejects() -> None:
+    provider = RemoteRoleProvider()
+    base = {"target": {"kind": "direct", "url": "https://es:9200"}, "credentials": {"password": "x"}, "role_name": "r"}
+    bad_cluster = {"remote_cluster": [{"clusters": ["a"], "privileges": ["all"]}]}
+    assert "monitor_enrich" in provider.check({}, {**base, "role": bad_cluster}).failures[0].reason
+    assert (
+        "clusters is required"
+        in provider.check({}, {**base, "role": {"remote_indices": [{"names": ["a"], "privileges": ["read"]}]}})
+        .failures[0]
+        .reason
+    )

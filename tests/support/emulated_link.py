@@ -121,7 +121,7 @@ def emulated_link(workdir: Path) -> Iterator[EmulatedLink]:
         )
     )
     handles = [start(ece_emulator), start(local_emulator), start(remote_emulator)]
-    link = EmulatedLink(*handles, workdir=workdir)
+    link = EmulatedLink(handles[0], handles[1], handles[2], workdir=workdir)
     try:
         link.reset()
         yield link

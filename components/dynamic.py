@@ -8,13 +8,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi.dynamic import CheckFailure
+from pulumi.output import Unknown
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """What a dynamic provider receives, in preview, for an input whose value is not known yet."""
 
 
 def is_unknown(value: Any) -> bool:
-    if value == UNKNOWN:
+    """The preview sentinel string, or (inside secrets and nested values) the SDK's `Unknown` marker."""
+    if isinstance(value, Unknown) or value == UNKNOWN:
         return True
     if isinstance(value, Mapping):
         return any(is_unknown(item) for item in value.values())
@@ -29,7 +31,7 @@ def changed_keys(olds: Mapping[str, Any], news: Mapping[str, Any], keys: Iterabl
 
 
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=lambda _o: UNKNOWN)
 
 
 def stable_hash(value: Any) -> str:

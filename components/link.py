@@ -17,7 +17,7 @@ from . import names
 from .ece.keystore import EceKeystoreCredentials
 from .ece.trust import EceTrustedCa
 from .eck_remote_cluster import EckRemoteCluster
-from .elasticsearch.api_key import CrossClusterApiKey
+from .elasticsearch.api_key import CrossClusterApiKey, CrossClusterApiKeyAccess
 from .elasticsearch.connection_check import RemoteConnectionCheck
 from .elasticsearch.remote_settings import RemoteClusterSettings
 from .elasticsearch.roles import RemoteRole
@@ -82,6 +82,7 @@ class EckLinkEnd(pulumi.ComponentResource):
     """The ECK half of a link: the cross-cluster API key on the remote cluster, and what the ECE half needs."""
 
     api_key: CrossClusterApiKey | None
+    api_key_access: CrossClusterApiKeyAccess | None
     end: RemoteEnd
 
     def __init__(self, name: str, args: EckLinkEndArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -99,6 +100,7 @@ class EckLinkEnd(pulumi.ComponentResource):
             remote.elastic_password.apply(lambda p: {"username": "elastic", "password": p})
         )
         self.api_key = None
+        self.api_key_access = None
         encoded: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         key_id: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         if args.cluster.security_model is SecurityModel.API_KEY:
@@ -113,6 +115,18 @@ class EckLinkEnd(pulumi.ComponentResource):
                 certificate_identity=link.certificate_identity,
                 rotation=link.rotation,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[remote]),
+            )
+            self.api_key_access = CrossClusterApiKeyAccess(
+                f"{name}-api-key-access",
+                target=remote_target,
+                credentials=remote_credentials,
+                key_id=self.api_key.key_id,
+                access=link.access,
+                expiration=link.expiration,
+                metadata=link.metadata or None,
+                certificate_identity=link.certificate_identity,
+                rotation=link.rotation,
+                opts=pulumi.ResourceOptions(parent=self),
             )
             encoded = self.api_key.encoded
             key_id = self.api_key.key_id

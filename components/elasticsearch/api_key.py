@@ -1,11 +1,16 @@
-"""`CrossClusterApiKey`: a cross-cluster API key on the remote (ECK) cluster, for one link.
+"""The cross-cluster API key of one link, on the remote (ECK) cluster, as two resources:
 
-The name is deterministic per link, and the metadata carries a managed-by marker, a hash of the access and the
-rotation token. Access, metadata, expiration and certificate identity change in place
-(`PUT /_security/cross_cluster/api_key/{id}`), which keeps the encoded key. A name change or a new rotation token
-replaces the resource: Pulumi creates the new key, updates what uses it, and only then deletes (invalidates) the
-old one. Delete invalidates; it never deletes. `encoded` (base64 of `id:api_key`) exists only in the create
-response, so it is kept in state as a secret.
+- `CrossClusterApiKey`, the key itself: created with a deterministic name and the link's access, replaced on a name
+  change or a new rotation token (Pulumi creates the new key, updates what uses it, then deletes, that is
+  invalidates, the old one). Its `encoded` value (base64 of `id:api_key`) exists only in the create response, so it
+  is kept in state as a secret.
+- `CrossClusterApiKeyAccess`, what the key grants: access, metadata, expiration and certificate identity, changed in
+  place with `PUT /_security/cross_cluster/api_key/{id}`, which keeps the encoded key.
+
+Why two: a dynamic resource's outputs are unknown in a preview of its update, so one resource would make every
+consumer of `encoded` (the keystore, the connection check) look changed whenever the access changes. Split, an
+access change previews as exactly one update. The metadata of the key always carries the managed-by marker, the
+access hash and the rotation token.
 """
 
 from __future__ import annotations
@@ -31,9 +36,9 @@ from ..http import RetryableError
 from .access import access_hash, canonical, check_access
 from .client import ElasticsearchApiError, ElasticsearchCaller, caller, check_target
 
-INPUTS = ("target", "credentials", "name", "access", "expiration", "metadata", "certificate_identity", "rotation")
-IN_PLACE = ("access", "expiration", "metadata", "certificate_identity")
-REPLACE_ON = ("name", "rotation")
+GRANTS = ("access", "expiration", "metadata", "certificate_identity")
+KEY_INPUTS = ("target", "credentials", "name", "rotation", *GRANTS)
+ACCESS_INPUTS = ("target", "credentials", "key_id", "rotation", *GRANTS)
 RESERVED_METADATA = ("managed_by", "access_hash", "rotation")
 
 
@@ -46,25 +51,33 @@ def _metadata(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _get(es: ElasticsearchCaller, key_id: str) -> dict[str, Any] | None:
+def _grants(props: Mapping[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {"access": canonical(props["access"]), "metadata": _metadata(props)}
+    if props.get("expiration"):
+        body["expiration"] = props["expiration"]
+    if props.get("certificate_identity"):
+        body["certificate_identity"] = props["certificate_identity"]
+    return body
+
+
+def get_key(es: ElasticsearchCaller, key_id: str) -> dict[str, Any] | None:
     response = es.request(f"get API key {key_id}", "GET", "_security/api_key", params={"id": key_id}, ok=(200, 404))
     keys = response.json().get("api_keys") or []
     return dict(keys[0]) if keys else None
 
 
-def _invalidate(es: ElasticsearchCaller, key_ids: list[str]) -> None:
+def invalidate(es: ElasticsearchCaller, key_ids: list[str]) -> None:
     if not key_ids:
         return
-    body = es.request(
-        f"invalidate API keys {', '.join(key_ids)}", "DELETE", "_security/api_key", json={"ids": key_ids}
-    ).json()
+    what = f"invalidate API keys {', '.join(key_ids)}"
+    body = es.request(what, "DELETE", "_security/api_key", json={"ids": key_ids}).json()
     if body.get("error_count"):
         reasons = "; ".join(str(d.get("reason")) for d in body.get("error_details") or [])
-        raise ElasticsearchApiError(f"invalidate API keys {', '.join(key_ids)}", 200, "error_details", reasons)
+        raise ElasticsearchApiError(what, 200, "error_details", reasons)
 
 
 def _ours(es: ElasticsearchCaller, name: str, rotation: str) -> list[dict[str, Any]]:
-    """Active keys this link made under this name and rotation: normally none or one."""
+    """Active keys this link made under this name and rotation token: normally none or one."""
     response = es.request(
         f"find API keys named {name}",
         "GET",
@@ -82,123 +95,76 @@ def _ours(es: ElasticsearchCaller, name: str, rotation: str) -> list[dict[str, A
     ]
 
 
-def _body(props: Mapping[str, Any], *, create: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {"access": canonical(props["access"]), "metadata": _metadata(props)}
-    if create:
-        body["name"] = props["name"]
-    if props.get("expiration"):
-        body["expiration"] = props["expiration"]
-    if props.get("certificate_identity"):
-        body["certificate_identity"] = props["certificate_identity"]
-    elif not create:
-        body["certificate_identity"] = None
-    return body
-
-
-def _outputs(
-    props: Mapping[str, Any], key_id: str, encoded: str | None, live: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    return {
-        **{key: props.get(key) for key in INPUTS},
-        "key_id": key_id,
-        "encoded": encoded,
-        "expires_at": (live or {}).get("expiration"),
-        "access_hash": access_hash(props["access"]),
-    }
+def _check_grants(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
+    failures: list[CheckFailure] = []
+    access = news.get("access")
+    if access is not None and not is_unknown(access):
+        failures += check_access(access)
+        news = {**news, "access": canonical(access)}
+    metadata = news.get("metadata") or {}
+    if not is_unknown(metadata):
+        bad = [key for key in metadata if str(key).startswith("_") or key in RESERVED_METADATA]
+        if bad:
+            reason = f"metadata keys may not start with '_' or be one of ours: {', '.join(bad)}"
+            failures.append(CheckFailure("metadata", reason))
+    return news, failures
 
 
 class CrossClusterApiKeyProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = check_target(news) + require(news, ("name", "access"))
+        news, failures = _check_grants(news)
+        failures += check_target(news) + require(news, ("name", "access"))
         name = news.get("name")
         if (
             isinstance(name, str)
             and not is_unknown(name)
             and (name.startswith("_") or name != name.strip() or len(name) > 256)
         ):
-            failures.append(
-                CheckFailure(
-                    "name", "an API key name must not start with '_', have surrounding spaces or exceed 256 characters"
-                )
-            )
-        access = news.get("access")
-        if access is not None and not is_unknown(access):
-            failures += check_access(access)
-            news = {**news, "access": canonical(access)}
-        metadata = news.get("metadata") or {}
-        if not is_unknown(metadata):
-            bad = [key for key in metadata if str(key).startswith("_") or key in RESERVED_METADATA]
-            if bad:
-                failures.append(
-                    CheckFailure(
-                        "metadata", f"metadata keys may not start with '_' or be one of ours: {', '.join(bad)}"
-                    )
-                )
+            reason = "an API key name must not start with '_', have surrounding spaces or exceed 256 characters"
+            failures.append(CheckFailure("name", reason))
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changes = changed_keys(olds, news, INPUTS)
-        return DiffResult(
-            changes=bool(changes), replaces=[k for k in changes if k in REPLACE_ON], delete_before_replace=False
-        )
+        """Only identity changes matter here: grants belong to `CrossClusterApiKeyAccess`."""
+        replaces = changed_keys(olds, news, ("name", "rotation"))
+        updates = changed_keys(olds, news, ("target", "credentials"))
+        return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         es = caller(props["target"], props["credentials"])
-        secrets = (str(props["credentials"].get("password") or ""),)
+        hidden = (str(props["credentials"].get("password") or ""),)
+        body = {"name": props["name"], **_grants(props)}
+        operation = f"create cross-cluster API key {props['name']}"
+        rotation = props.get("rotation") or ""
         try:
-            created = es.request(
-                f"create cross-cluster API key {props['name']}",
-                "POST",
-                "_security/cross_cluster/api_key",
-                json=_body(props, create=True),
-                secrets=secrets,
-            ).json()
+            created = es.request(operation, "POST", "_security/cross_cluster/api_key", json=body, secrets=hidden).json()
         except RetryableError:
-            # The key may exist without us knowing its secret part: invalidate what this attempt may have made, retry.
-            _invalidate(es, [key["id"] for key in _ours(es, props["name"], props.get("rotation") or "")])
-            created = es.request(
-                f"create cross-cluster API key {props['name']}",
-                "POST",
-                "_security/cross_cluster/api_key",
-                json=_body(props, create=True),
-                secrets=secrets,
-            ).json()
+            # The key may exist without us knowing its secret part: invalidate what that attempt made, then retry.
+            invalidate(es, [key["id"] for key in _ours(es, props["name"], rotation)])
+            created = es.request(operation, "POST", "_security/cross_cluster/api_key", json=body, secrets=hidden).json()
         key_id, encoded = created["id"], created["encoded"]
-        # A run interrupted after an earlier create leaves an active key nobody holds: keep exactly one.
-        _invalidate(
-            es, [key["id"] for key in _ours(es, props["name"], props.get("rotation") or "") if key["id"] != key_id]
-        )
-        return CreateResult(key_id, _outputs(props, key_id, encoded, _get(es, key_id)))
+        # A run killed after an earlier create left an active key nobody holds: keep exactly one.
+        invalidate(es, [key["id"] for key in _ours(es, props["name"], rotation) if key["id"] != key_id])
+        return CreateResult(key_id, {**{k: props.get(k) for k in KEY_INPUTS}, "key_id": key_id, "encoded": encoded})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        es = caller(news["target"], news["credentials"])
-        if changed_keys(olds, news, IN_PLACE):
-            es.request(
-                f"update cross-cluster API key {id_}",
-                "PUT",
-                f"_security/cross_cluster/api_key/{id_}",
-                json=_body(news, create=False),
-            )
-        return UpdateResult(_outputs(news, id_, olds.get("encoded"), _get(es, id_)))
+        return UpdateResult({**{k: news.get(k) for k in KEY_INPUTS}, "key_id": id_, "encoded": olds.get("encoded")})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        es = caller(props["target"], props["credentials"])
-        live = _get(es, id_)
+        live = get_key(caller(props["target"], props["credentials"]), id_)
         if live is None or live.get("invalidated"):
             return ReadResult("", {})
-        metadata = {k: v for k, v in (live.get("metadata") or {}).items() if k not in RESERVED_METADATA}
         inputs = {
-            **{key: props.get(key) for key in INPUTS},
+            **{key: props.get(key) for key in KEY_INPUTS},
             "name": live.get("name"),
-            "access": canonical(live.get("access")),
-            "metadata": metadata or props.get("metadata"),
-            "certificate_identity": live.get("certificate_identity"),
             "rotation": (live.get("metadata") or {}).get("rotation") or props.get("rotation"),
         }
-        return ReadResult(id_, _outputs(inputs, id_, props.get("encoded"), live), inputs)
+        if inputs.get("access") is None:  # import: take the grants it has
+            inputs["access"] = canonical(live.get("access"))
+        return ReadResult(id_, {**inputs, "key_id": id_, "encoded": props.get("encoded")}, inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        _invalidate(caller(props["target"], props["credentials"]), [id_])
+        invalidate(caller(props["target"], props["credentials"]), [id_])
 
 
 class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
@@ -206,8 +172,6 @@ class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
 
     key_id: pulumi.Output[str]
     encoded: pulumi.Output[str]
-    expires_at: pulumi.Output[int | None]
-    access_hash: pulumi.Output[str]
 
     def __init__(
         self,
@@ -227,15 +191,117 @@ class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
             "target": target,
             "credentials": pulumi.Output.secret(credentials),
             "name": key_name,
+            "rotation": rotation,
             "access": access,
             "expiration": expiration,
             "metadata": metadata,
             "certificate_identity": certificate_identity,
-            "rotation": rotation,
             "key_id": None,
             "encoded": None,
-            "expires_at": None,
-            "access_hash": None,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["encoded"])
         super().__init__(CrossClusterApiKeyProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))
+
+
+def _live_grants(live: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+    metadata = {k: v for k, v in (live.get("metadata") or {}).items() if k not in RESERVED_METADATA}
+    return {
+        "access": canonical(live.get("access")),
+        "metadata": metadata or props.get("metadata"),
+        "certificate_identity": live.get("certificate_identity"),
+        "expiration": props.get("expiration"),
+    }
+
+
+class CrossClusterApiKeyAccessProvider(ResourceProvider):
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        news, failures = _check_grants(news)
+        return CheckResult(news, failures + check_target(news) + require(news, ("key_id", "access")))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changes = changed_keys(olds, news, ACCESS_INPUTS)
+        replaces = [key for key in changes if key == "key_id"]
+        return DiffResult(changes=bool(changes), replaces=replaces, delete_before_replace=False)
+
+    def _apply(self, props: Mapping[str, Any], *, force: bool) -> dict[str, Any]:
+        es = caller(props["target"], props["credentials"])
+        key_id = props["key_id"]
+        live = get_key(es, key_id)
+        if live is None or live.get("invalidated"):
+            raise ElasticsearchApiError(
+                f"update cross-cluster API key {key_id}",
+                404,
+                "resource_not_found_exception",
+                "the key is gone or invalidated",
+            )
+        desired = _grants(props)
+        same = (
+            (live.get("metadata") or {}) == desired["metadata"]
+            and canonical(live.get("access")) == desired["access"]
+            and live.get("certificate_identity") == props.get("certificate_identity")
+        )
+        if force or not same:
+            body = {**desired, "certificate_identity": props.get("certificate_identity")}
+            es.request(
+                f"update cross-cluster API key {key_id}", "PUT", f"_security/cross_cluster/api_key/{key_id}", json=body
+            )
+            live = get_key(es, key_id) or live
+        return {
+            **{k: props.get(k) for k in ACCESS_INPUTS},
+            "access_hash": access_hash(props["access"]),
+            "expires_at": live.get("expiration"),
+        }
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        # The key was created with these grants a moment ago: normally nothing to send.
+        return CreateResult(f"{props['key_id']}-access", self._apply(props, force=False))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._apply(news, force=bool(changed_keys(olds, news, GRANTS))))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        key_id = props.get("key_id") or id_.removesuffix("-access")
+        live = get_key(caller(props["target"], props["credentials"]), key_id)
+        if live is None or live.get("invalidated"):
+            return ReadResult("", {})
+        inputs = {**{k: props.get(k) for k in ACCESS_INPUTS}, "key_id": key_id, **_live_grants(live, props)}
+        outputs = {**inputs, "access_hash": access_hash(inputs["access"]), "expires_at": live.get("expiration")}
+        return ReadResult(id_, outputs, inputs)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        return None  # the grants go with the key, which `CrossClusterApiKey` invalidates
+
+
+class CrossClusterApiKeyAccess(Resource, module="eceeck", name="CrossClusterApiKeyAccess"):
+    """What a cross-cluster API key grants; changed in place, so the encoded key stays the same."""
+
+    access_hash: pulumi.Output[str]
+    expires_at: pulumi.Output[int | None]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        target: pulumi.Input[Mapping[str, Any]],
+        credentials: pulumi.Input[Mapping[str, Any]],
+        key_id: pulumi.Input[str],
+        access: pulumi.Input[Mapping[str, Any]],
+        expiration: pulumi.Input[str] | None = None,
+        metadata: pulumi.Input[Mapping[str, Any]] | None = None,
+        certificate_identity: pulumi.Input[str] | None = None,
+        rotation: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "target": target,
+            "credentials": pulumi.Output.secret(credentials),
+            "key_id": key_id,
+            "rotation": rotation,
+            "access": access,
+            "expiration": expiration,
+            "metadata": metadata,
+            "certificate_identity": certificate_identity,
+            "access_hash": None,
+            "expires_at": None,
+        }
+        super().__init__(CrossClusterApiKeyAccessProvider(), name, props, opts)

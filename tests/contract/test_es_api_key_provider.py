@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.elasticsearch.api_key import CrossClusterApiKeyProvider
+from components.elasticsearch.access import access_hash
+from components.elasticsearch.api_key import CrossClusterApiKeyAccessProvider, CrossClusterApiKeyProvider
 from components.elasticsearch.client import ElasticsearchApiError, caller
 from tests.support.emulated_link import REMOTE_PASSWORD, EmulatedLink
 from tests.support.es_spec import check_request
@@ -46,25 +47,56 @@ def test_create_makes_one_managed_key_and_keeps_encoded(env: EmulatedLink) -> No
     [key] = keys(env)
     assert key["id"] == result.id and key["name"] == "ece-eck-remote-test-logs"
     assert key["metadata"]["managed_by"] == "ece-eck-remote" and key["metadata"]["team"] == "search"
-    assert key["metadata"]["access_hash"] == result.outs["access_hash"]
+    assert key["metadata"]["access_hash"] == access_hash(ACCESS)
     assert base64.b64decode(result.outs["encoded"]).decode().startswith(f"{result.id}:")
     assert result.outs["encoded"] == key["encoded"]
     for entry in env.requests_to(env.remote):
         check_request(entry["method"], entry["path"], entry["query"])
 
 
+def access_props(env: EmulatedLink, key_id: str, **extra: Any) -> dict[str, Any]:
+    news = {**{k: v for k, v in props(env).items() if k != "name"}, "key_id": key_id, **extra}
+    checked = CrossClusterApiKeyAccessProvider().check({}, news)
+    assert checked.failures == []
+    return checked.inputs
+
+
 def test_access_change_is_an_in_place_update_keeping_the_key(env: EmulatedLink) -> None:
-    provider = CrossClusterApiKeyProvider()
-    created = provider.create(props(env))
-    news = props(env, access={"search": [{"names": ["logs-*", "metrics-*"], "query": {"term": {"public": True}}}]})
-    diff = provider.diff(created.id, created.outs, news)
+    key = CrossClusterApiKeyProvider().create(props(env))
+    grants = CrossClusterApiKeyAccessProvider()
+    env.control(env.remote, "DELETE", "requests")
+    created = grants.create(access_props(env, key.id))
+    assert [r for r in env.requests_to(env.remote) if r["method"] == "PUT"] == []  # created with these grants already
+    news = access_props(
+        env, key.id, access={"search": [{"names": ["logs-*", "metrics-*"], "query": {"term": {"public": True}}}]}
+    )
+    diff = grants.diff(created.id, created.outs, news)
     assert diff.changes and not diff.replaces
-    updated = provider.update(created.id, created.outs, news)
-    assert updated.outs["encoded"] == created.outs["encoded"]
-    [key] = keys(env)
-    assert key["access"]["search"][0]["names"] == ["logs-*", "metrics-*"]
-    assert "replication" not in key["access"]
-    assert key["metadata"]["access_hash"] == updated.outs["access_hash"] != created.outs["access_hash"]
+    # the key itself sees no change, so its `encoded` output stays known in a preview
+    assert not CrossClusterApiKeyProvider().diff(key.id, key.outs, props(env, access=news["access"])).changes
+    updated = grants.update(created.id, created.outs, news)
+    [live] = keys(env)
+    assert live["id"] == key.id and live["encoded"] == key.outs["encoded"]
+    assert live["access"]["search"][0]["names"] == ["logs-*", "metrics-*"]
+    assert "replication" not in live["access"]
+    assert live["metadata"]["access_hash"] == updated.outs["access_hash"] != created.outs["access_hash"]
+    assert live["metadata"]["managed_by"] == "ece-eck-remote"
+
+
+def test_grants_changed_by_hand_are_found_and_repaired(env: EmulatedLink) -> None:
+    key = CrossClusterApiKeyProvider().create(props(env))
+    grants = CrossClusterApiKeyAccessProvider()
+    created = grants.create(access_props(env, key.id))
+    es = caller(env.remote_target(), env.remote_credentials())
+    es.request(
+        "edit", "PUT", f"_security/cross_cluster/api_key/{key.id}", json={"access": {"search": [{"names": ["*"]}]}}
+    )
+    drifted = grants.read(created.id, created.outs)
+    assert drifted.inputs["access"] == {"search": [{"names": ["*"], "allow_restricted_indices": False}]}
+    desired = access_props(env, key.id)
+    assert grants.diff(created.id, drifted.outs, desired).changes
+    grants.update(created.id, drifted.outs, desired)
+    assert keys(env)[0]["access"]["search"][0]["names"] == ["logs-*"]
 
 
 def test_rotation_replaces_and_the_old_key_is_invalidated_only_on_delete(env: EmulatedLink) -> None:
@@ -88,24 +120,19 @@ def test_delete_invalidates_and_is_idempotent(env: EmulatedLink) -> None:
     assert key["invalidated"] is True
 
 
-def test_read_serves_import_and_finds_drift(env: EmulatedLink) -> None:
+def test_read_serves_import_and_refresh_reports_an_invalidated_key_gone(env: EmulatedLink) -> None:
     provider = CrossClusterApiKeyProvider()
     created = provider.create(props(env))
     imported = provider.read(created.id, {"target": env.remote_target(), "credentials": env.remote_credentials()})
     assert imported.inputs["name"] == "ece-eck-remote-test-logs"
     assert imported.inputs["access"] == props(env)["access"]
     assert not provider.diff(created.id, created.outs, imported.inputs).changes
-    # someone edits the key's access by hand
+    assert not provider.diff(created.id, created.outs, provider.read(created.id, created.outs).inputs).changes
     es = caller(env.remote_target(), env.remote_credentials())
-    es.request(
-        "edit", "PUT", f"_security/cross_cluster/api_key/{created.id}", json={"access": {"search": [{"names": ["*"]}]}}
-    )
-    drifted = provider.read(created.id, created.outs)
-    assert drifted.inputs["access"] == {"search": [{"names": ["*"], "allow_restricted_indices": False}]}
-    assert provider.diff(created.id, drifted.outs, props(env)).changes
-    # someone invalidates it: refresh reports it gone
     es.request("invalidate", "DELETE", "_security/api_key", json={"ids": [created.id]})
     assert provider.read(created.id, created.outs).id == ""
+    gone = CrossClusterApiKeyAccessProvider().read(f"{created.id}-access", {**props(env), "key_id": created.id})
+    assert gone.id == ""
 
 
 def test_an_interrupted_create_leaves_no_second_key(env: EmulatedLink) -> None:

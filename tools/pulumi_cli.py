@@ -79,6 +79,12 @@ class PulumiCli:
             ["plugin", "install", "resource", "kubernetes", K8S_PROVIDER_VERSION, "--file", str(binary)], stack=False
         )
 
+    def stream(self, args: list[str]) -> None:
+        """Run a command with its output going straight to the terminal (the demo)."""
+        command = [str(self.bin / "pulumi"), *args, "--stack", self.stack, "--non-interactive"]
+        if subprocess.run(command, cwd=self.project_dir, env=self.env, check=False).returncode != 0:
+            raise RuntimeError(f"pulumi {' '.join(args)} failed (see above)")
+
     def run(
         self, args: list[str], *, stack: bool = True, check: bool = True, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:

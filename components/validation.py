@@ -64,12 +64,12 @@ ECK_MIN = Version(2, 16, 0)
 ECK_MIN_SERVICE_OVERRIDE = Version(3, 3, 0)
 
 
-def require_type(key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+def require_type(key: str, value: Any, kind: type | tuple[type, ...], what: str, *, secret: bool = False) -> Any:
     # bool is an int in Python; a port of `true` is not a port.
     if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise SettingsError(key, value, f"must be {what}")
+        raise SettingsError(key, value, f"must be {what}", secret=secret)
     if not isinstance(value, kind):
-        raise SettingsError(key, value, f"must be {what}")
+        raise SettingsError(key, value, f"must be {what}", secret=secret)
     return value
 
 

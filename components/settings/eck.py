@@ -128,7 +128,7 @@ def _transport_ca(key: str, raw: Any, reader: Reader, secret: Mapping[str, Any],
     private_key = secret.get("transportCaKey")
     if private_key is None:
         raise SettingsError(secret_key, None, "source 'user-managed' needs the CA private key as a secret", secret=True)
-    v.require_type(secret_key, private_key, str, "a PEM private key")
+    v.require_type(secret_key, private_key, str, "a PEM private key", secret=True)
     try:
         check_key_matches(certificate, private_key)
     except PemError as error:
@@ -193,7 +193,7 @@ def eck_cluster(key: str, raw: Any, reader: Reader, secrets: Mapping[str, Any], 
     )
     password = secret.get("elasticPassword")
     if password is not None:
-        v.require_type(f"secrets.eckClusters.{name}.elasticPassword", password, str, "a string")
+        v.require_type(f"secrets.eckClusters.{name}.elasticPassword", password, str, "a string", secret=True)
         if len(password) < 6:
             raise SettingsError(
                 f"secrets.eckClusters.{name}.elasticPassword", password, "must be at least 6 characters", secret=True

@@ -14,7 +14,7 @@ from components import eck_spec
 from components.settings import EckCluster
 from tests.support.certs import make_ca
 from tests.support.configs import eck_cluster, program_config
-from tests.support.stacks import stack_config, stack_names
+from tests.support.stacks import stack_config, stack_names, stack_project_dir
 from tests.unit.test_settings import parse
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "shared" / "specs" / "eck-elasticsearch-v1-schema.json"
@@ -82,8 +82,10 @@ def _secrets_for(option: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("stack", stack_names())
-def test_every_stack_validates_against_the_eck_schema(stack: str, validator: jsonschema.protocols.Validator) -> None:
-    for cluster in parse(stack_config(stack)).eck_clusters:
+def test_every_stack_validates_against_the_eck_schema(
+    stack: str, validator: jsonschema.protocols.Validator, tmp_path: Path
+) -> None:
+    for cluster in parse(stack_config(stack), stack_project_dir(tmp_path)).eck_clusters:
         errors = [error.message for error in validator.iter_errors(manifest(cluster))]
         assert errors == []
 

@@ -5,12 +5,12 @@ local (ECE) side needs from it: CA, address, TLS server name, HTTP endpoint and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import eck_spec, names
+from . import eck_ece_trust, eck_spec, names
+from .eck_ece_trust import EceTrustMaterial
 from .eck_operator_outputs import EckOperatorOutputs
 from .settings import CaSource, EckCluster, Exposure
 from .validation import Address
@@ -22,9 +22,8 @@ class EckRemoteClusterArgs:
     render_only: bool = False
     """True when the Kubernetes provider only renders manifests: nothing the operator publishes is awaited."""
     kube_context: str | None = None
-    extra_node_set_config: dict[str, Any] | None = None
-    """Merged into every nodeSet's config (the certificate model adds its trust settings here)."""
-    extra_pod_template: dict[str, Any] | None = None
+    ece_trust: EceTrustMaterial | None = None
+    """TLS-certificate model: the ECE deployments' CAs and trust restrictions, mounted into every nodeSet."""
 
 
 class EckRemoteCluster(pulumi.ComponentResource):
@@ -82,10 +81,11 @@ class EckRemoteCluster(pulumi.ComponentResource):
                 )
             )
 
-        spec = eck_spec.elasticsearch_spec(cluster, args.extra_node_set_config)
-        if args.extra_pod_template:
-            for node_set in spec["nodeSets"]:
-                node_set["podTemplate"] = _merge(node_set.get("podTemplate", {}), args.extra_pod_template)
+        ece_ca_files = None
+        if args.ece_trust is not None:
+            prerequisites += self._ece_trust(name, cluster, args.ece_trust)
+            ece_ca_files = args.ece_trust.file_names
+        spec = eck_spec.elasticsearch_spec(cluster, ece_ca_files)
         self.elasticsearch = k8s.apiextensions.CustomResource(
             f"{name}-elasticsearch",
             api_version=eck_spec.ELASTICSEARCH_API_VERSION,
@@ -136,6 +136,32 @@ class EckRemoteCluster(pulumi.ComponentResource):
             }
         )
 
+    def _ece_trust(self, name: str, cluster: EckCluster, material: EceTrustMaterial) -> list[pulumi.Resource]:
+        child = pulumi.ResourceOptions(parent=self)
+        labels = names.managed_labels(cluster.name)
+        secret = k8s.core.v1.Secret(
+            f"{name}-ece-ca",
+            metadata={"name": names.ece_ca_secret(cluster.name), "namespace": cluster.namespace, "labels": labels},
+            type="Opaque",
+            string_data=material.ca_files,
+            opts=child,
+        )
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-ece-trust",
+            metadata={
+                "name": names.ece_trust_config_map(cluster.name),
+                "namespace": cluster.namespace,
+                "labels": labels,
+            },
+            data={
+                "trust.yml": material.subject_names.apply(
+                    lambda subjects: eck_ece_trust.trust_yml(cluster.name, cluster.namespace, subjects)
+                )
+            },
+            opts=child,
+        )
+        return [secret, config_map]
+
     @staticmethod
     def _awaited_objects(cluster: EckCluster) -> dict[str, str | None]:
         in_cluster_http = cluster.http.url == names.default_http_url(cluster.name, cluster.namespace)
@@ -178,24 +204,3 @@ class EckRemoteCluster(pulumi.ComponentResource):
             return pulumi.Output.secret(cluster.elastic_password.reveal())
         assert self.operator_outputs is not None
         return pulumi.Output.secret(self.operator_outputs.elastic_password.apply(lambda p: p or ""))
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge `extra` into `base`; lists of named items (containers, volumes) merge by `name`."""
-    result = dict(base)
-    for key, value in extra.items():
-        current = result.get(key)
-        if isinstance(current, dict) and isinstance(value, dict):
-            result[key] = _merge(current, value)
-        elif isinstance(current, list) and isinstance(value, list):
-            merged: dict[Any, Any] = {item.get("name"): item for item in current if isinstance(item, dict)}
-            for item in value:
-                name = item.get("name") if isinstance(item, dict) else None
-                if name in merged and isinstance(item, dict):
-                    merged[name] = _merge(merged[name], item)
-                else:
-                    merged[name if name is not None else id(item)] = item
-            result[key] = list(merged.values())
-        else:
-            result[key] = value
-    return result

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import names
+from . import eck_ece_trust, names
 from .settings import CaSource, EckCluster, Exposure, SecurityModel
 
 ELASTICSEARCH_API_VERSION = "elasticsearch.k8s.elastic.co/v1"
@@ -39,16 +39,19 @@ def elasticsearch_metadata(cluster: EckCluster) -> dict[str, Any]:
     return {"name": cluster.name, "namespace": cluster.namespace, "labels": names.managed_labels(cluster.name)}
 
 
-def elasticsearch_spec(cluster: EckCluster, extra_node_set_config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`spec` of the `Elasticsearch` resource. `extra_node_set_config` is merged into every nodeSet's config."""
+def elasticsearch_spec(cluster: EckCluster, ece_ca_files: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """`spec` of the `Elasticsearch` resource. `ece_ca_files` (TLS-certificate model): the mounted ECE CAs."""
+    extra_config = eck_ece_trust.node_set_config(ece_ca_files) if ece_ca_files else {}
+    extra_template = eck_ece_trust.pod_template(cluster.name) if ece_ca_files else {}
     node_sets = []
     for node_set in cluster.node_sets:
         entry: dict[str, Any] = {"name": node_set.name, "count": node_set.count}
-        config = {**node_set.config, **(extra_node_set_config or {})}
+        config = {**node_set.config, **extra_config}
         if config:
             entry["config"] = config
-        if node_set.pod_template:
-            entry["podTemplate"] = node_set.pod_template
+        template = merge(node_set.pod_template, extra_template)
+        if template:
+            entry["podTemplate"] = template
         node_sets.append(entry)
     spec: dict[str, Any] = {"version": str(cluster.version), "nodeSets": node_sets}
     server = cluster.remote_cluster_server
@@ -93,3 +96,24 @@ def exposed_service_name(cluster: EckCluster) -> str | None:
     if cluster.security_model is SecurityModel.API_KEY:
         return names.es_remote_cluster_service(cluster.name)
     return names.es_transport_service(cluster.name)
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge `extra` into `base`; lists of named items (containers, volumes) merge by `name`."""
+    result = dict(base)
+    for key, value in extra.items():
+        current = result.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            result[key] = merge(current, value)
+        elif isinstance(current, list) and isinstance(value, list):
+            merged: dict[Any, Any] = {item.get("name"): item for item in current if isinstance(item, dict)}
+            for item in value:
+                name = item.get("name") if isinstance(item, dict) else None
+                if name in merged and isinstance(item, dict):
+                    merged[name] = merge(merged[name], item)
+                else:
+                    merged[name if name is not None else id(item)] = item
+            result[key] = list(merged.values())
+        else:
+            result[key] = value
+    return result

@@ -72,6 +72,26 @@ def default_server_name(cluster: str, namespace: str) -> str:
     return f"{es_remote_cluster_service(cluster)}.{namespace}.svc"
 
 
+def default_transport_server_name(cluster: str, namespace: str) -> str:
+    """In the TLS-certificate model: the transport Service's name, which ECK puts in every node certificate."""
+    return f"{es_transport_service(cluster)}.{namespace}.svc"
+
+
+def eck_node_subject_pattern(cluster: str, namespace: str) -> str:
+    """ECK's transport certificates are issued to `<pod>.node.<es>.<ns>.es.local`."""
+    return f"*.node.{cluster}.{namespace}.es.local"
+
+
+def ece_ca_secret(cluster: str) -> str:
+    """TLS-certificate model: the ECE deployments' CAs, mounted into every nodeSet."""
+    return f"{cluster}-ece-ca"
+
+
+def ece_trust_config_map(cluster: str) -> str:
+    """TLS-certificate model: `trust.yml` (trust restrictions), mounted into every nodeSet."""
+    return f"{cluster}-ece-trust"
+
+
 def default_http_url(cluster: str, namespace: str) -> str:
     return f"https://{es_http_service(cluster)}.{namespace}.svc:{HTTP_PORT}"
 

@@ -9,9 +9,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.config import get_config
 
+from .ece.deployment_ca import EceDeploymentCa
+from .eck_ece_trust import EceTrustMaterial, ca_file_name
 from .eck_remote_cluster import EckRemoteCluster, EckRemoteClusterArgs
-from .link import EckLinkEnd, EckLinkEndArgs, RemoteClusterLink, RemoteClusterLinkArgs, RemoteEnd
-from .settings import Scope, SecurityModel, Settings, load_settings
+from .link import (
+    EckLinkEnd,
+    EckLinkEndArgs,
+    RemoteClusterLink,
+    RemoteClusterLinkArgs,
+    RemoteEnd,
+    ece_credentials,
+    ece_props,
+)
+from .settings import EckCluster, Scope, SecurityModel, Settings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,16 +46,48 @@ def kubernetes_provider(settings: Settings) -> k8s.Provider:
     return k8s.Provider("kubernetes", context=target.context)
 
 
+def ece_trust_for(settings: Settings, cluster: EckCluster, cas: dict[str, EceDeploymentCa]) -> EceTrustMaterial | None:
+    """TLS-certificate model: the CAs of the ECE deployments that link to `cluster`, read from ECE once each."""
+    if cluster.security_model is not SecurityModel.CERTIFICATE or settings.ece is None:
+        return None
+    deployments = list(
+        dict.fromkeys(link.ece_deployment for link in settings.links_to(cluster.name) if link.ece_deployment)
+    )
+    if not deployments:
+        return None
+    for deployment_name in deployments:
+        if deployment_name not in cas:
+            deployment = settings.ece_deployment(deployment_name)
+            cas[deployment_name] = EceDeploymentCa(
+                f"{deployment_name}-ca",
+                ece=ece_props(settings.ece),
+                ece_credentials=ece_credentials(settings.ece),
+                deployment_id=deployment.id,
+            )
+    file_names = tuple(ca_file_name(d) for d in deployments)
+    return EceTrustMaterial(
+        ca_files=pulumi.Output.all(*(cas[d].certificates for d in deployments)).apply(
+            lambda bundles: {name: "".join(pems) for name, pems in zip(file_names, bundles, strict=True)}
+        ),
+        file_names=file_names,
+        subject_names=pulumi.Output.all(*(cas[d].trust_restriction for d in deployments)).apply(list),
+    )
+
+
 def eck_side(settings: Settings) -> dict[str, EckRemoteCluster]:
     if not settings.eck_clusters:
         return {}
     provider = kubernetes_provider(settings)
     remotes = {}
+    cas: dict[str, EceDeploymentCa] = {}
     for cluster in settings.eck_clusters:
         remotes[cluster.name] = EckRemoteCluster(
             cluster.name,
             EckRemoteClusterArgs(
-                cluster=cluster, render_only=settings.kubernetes.render_only, kube_context=settings.kubernetes.context
+                cluster=cluster,
+                render_only=settings.kubernetes.render_only,
+                kube_context=settings.kubernetes.context,
+                ece_trust=ece_trust_for(settings, cluster, cas),
             ),
             opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
         )

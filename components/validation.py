@@ -118,7 +118,7 @@ def es_version(key: str, value: Any, *, api_key_model: bool) -> Version:
     parsed = version(key, value)
     if parsed.major not in (7, 8, 9):
         raise SettingsError(key, value, "ECK supports Elasticsearch 7.x, 8.x and 9.x only")
-    if parsed < ES_MIN_REMOTE_CLUSTER_SERVER:
+    if api_key_model and parsed < ES_MIN_REMOTE_CLUSTER_SERVER:
         raise SettingsError(
             key, value, f"the remote cluster server needs Elasticsearch >= {ES_MIN_REMOTE_CLUSTER_SERVER}"
         )

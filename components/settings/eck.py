@@ -68,10 +68,16 @@ def _remote_cluster_server(key: str, raw: Any, operator: Version, model: Securit
     known(key, node, {"exposure", "port", "annotations", "loadBalancerSourceRanges", "loadBalancerClass", "address"})
     choice = v.one_of(f"{key}.exposure", node.get("exposure", "auto"), ("auto", *(e.value for e in Exposure)))
     if choice == "auto":
-        exposure = Exposure.OPERATOR_SERVICE if operator >= v.ECK_MIN_SERVICE_OVERRIDE else Exposure.OWN_SERVICE
+        # spec.transport.service (certificate model) exists in every supported ECK; remoteClusterServer.service from 3.3
+        overridable = model is SecurityModel.CERTIFICATE or operator >= v.ECK_MIN_SERVICE_OVERRIDE
+        exposure = Exposure.OPERATOR_SERVICE if overridable else Exposure.OWN_SERVICE
     else:
         exposure = Exposure(choice)
-    if exposure is Exposure.OPERATOR_SERVICE and operator < v.ECK_MIN_SERVICE_OVERRIDE:
+    if (
+        exposure is Exposure.OPERATOR_SERVICE
+        and model is SecurityModel.API_KEY
+        and operator < v.ECK_MIN_SERVICE_OVERRIDE
+    ):
         raise SettingsError(
             f"{key}.exposure",
             choice,
@@ -186,7 +192,12 @@ def eck_cluster(key: str, raw: Any, reader: Reader, secrets: Mapping[str, Any], 
     node_sets = _node_sets(f"{key}.nodeSets", node.get("nodeSets"))
     server = _remote_cluster_server(f"{key}.remoteClusterServer", node.get("remoteClusterServer"), operator, model)
     transport_ca = _transport_ca(f"{key}.transportCa", node.get("transportCa"), reader, secret, name)
-    server_name = v.server_name(f"{key}.serverName", node.get("serverName", names.default_server_name(name, namespace)))
+    default_name = (
+        names.default_server_name(name, namespace)
+        if model is SecurityModel.API_KEY
+        else names.default_transport_server_name(name, namespace)
+    )
+    server_name = v.server_name(f"{key}.serverName", node.get("serverName", default_name))
     http = _http(f"{key}.http", node.get("http"), reader, name, namespace)
     timeout = v.positive_int(
         f"{key}.waitTimeoutSeconds", node.get("waitTimeoutSeconds", DEFAULT_WAIT_TIMEOUT), maximum=86400

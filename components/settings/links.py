@@ -82,6 +82,12 @@ def links(
         if scope is not Scope.ECK and not any(d.name == deployment_name for d in deployments):
             raise SettingsError(f"{key}.eceDeployment", deployment_name, "must name one of eceDeployments[].name")
         model = cluster.security_model if cluster else SecurityModel.API_KEY
+        if model is SecurityModel.CERTIFICATE and scope is not Scope.BOTH:
+            raise SettingsError(
+                f"{key}.eckCluster",
+                cluster_name,
+                "the TLS-certificate model needs scope 'both': the ECK nodes must trust the ECE deployment's CA, read from ECE",
+            )
         access = node.get("access")
         if model is SecurityModel.API_KEY or access is not None:
             failures = check_access(access)

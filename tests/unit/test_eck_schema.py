@@ -42,12 +42,12 @@ def validator() -> jsonschema.protocols.Validator:
     return jsonschema.Draft7Validator(schema)
 
 
-def manifest(cluster: EckCluster) -> dict[str, Any]:
+def manifest(cluster: EckCluster, ece_ca_files: tuple[str, ...] | None = None) -> dict[str, Any]:
     return {
         "apiVersion": eck_spec.ELASTICSEARCH_API_VERSION,
         "kind": "Elasticsearch",
         "metadata": eck_spec.elasticsearch_metadata(cluster),
-        "spec": eck_spec.elasticsearch_spec(cluster),
+        "spec": eck_spec.elasticsearch_spec(cluster, ece_ca_files),
     }
 
 
@@ -95,6 +95,13 @@ def test_every_option_validates_against_the_eck_schema(option: str, validator: j
     cluster = parse(program_config(OPTIONS[option], secrets=_secrets_for(option))).eck_clusters[0]
     errors = [error.message for error in validator.iter_errors(manifest(cluster))]
     assert errors == []
+
+
+def test_the_certificate_model_mounts_validate_against_the_eck_schema(validator: jsonschema.protocols.Validator) -> None:
+    cluster = parse(program_config(OPTIONS["certificate-model"])).eck_clusters[0]
+    document = manifest(cluster, ("ece-search-ca.crt", "ece-ops-ca.crt"))
+    assert "xpack.security.transport.ssl.trust_restrictions.path" in document["spec"]["nodeSets"][0]["config"]
+    assert [error.message for error in validator.iter_errors(document)] == []
 
 
 def test_the_schema_check_catches_a_misspelt_field(validator: jsonschema.protocols.Validator) -> None:

@@ -241,3 +241,82 @@ def test_a_link_to_an_undeclared_deployment_is_refused_before_anything_is_declar
     with pytest.raises(Exception, match="eceDeployment"):
         program(mocks, values)
     assert mocks.registered == []
+
+
+CA_TYPE = "pulumi-python:dynamic/eceeck:EceDeploymentCa"
+ECE_CA = make_ca("ece-deployment-ca")
+
+
+def certificate_outputs(args: Any) -> dict[str, Any]:
+    if args.typ == CA_TYPE:
+        return {"certificates": [ECE_CA.certificate_pem], "trust_restriction": "*.node.abc.cluster.env1.account"}
+    return fake_outputs(args)
+
+
+def test_the_certificate_model_chains_the_ece_ca_into_every_node_set_and_the_eck_ca_into_ece() -> None:
+    mocks = RecordingMocks(outputs=certificate_outputs)
+    cluster = eck_cluster(
+        name="logs",
+        namespace="elastic",
+        securityModel="certificate",
+        version="8.18.0",
+        nodeSets=[{"name": "master", "count": 3, "config": {"node.roles": ["master"]}}, {"name": "data", "count": 2}],
+    )
+    program(mocks, config([{"alias": "logs", "eckCluster": "logs", "eceDeployment": "search"}], [cluster]))
+    assert mocks.by_type(KEY) == [] and mocks.by_type(KEYSTORE) == []
+    ca = mocks.one(CA_TYPE)
+    assert ca.inputs["deployment_id"] == DEPLOYMENT_A
+    secrets = {r.inputs["metadata"]["name"]: r for r in mocks.by_type("kubernetes:core/v1:Secret")}
+    assert unwrap_secret(secrets["logs-ece-ca"].inputs["stringData"])[0] == {
+        "ece-search-ca.crt": ECE_CA.certificate_pem
+    }
+    config_map = mocks.one("kubernetes:core/v1:ConfigMap")
+    trust_yml = config_map.inputs["data"]["trust.yml"]
+    assert "*.node.logs.elastic.es.local" in trust_yml and "*.node.abc.cluster.env1.account" in trust_yml
+    es = mocks.one("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch")
+    assert "remoteClusterServer" not in es.inputs["spec"]
+    assert es.inputs["spec"]["transport"]["service"]["spec"]["ports"] == [
+        {"name": "tls-transport", "port": 9300, "targetPort": 9300, "protocol": "TCP"}
+    ]
+    for node_set in es.inputs["spec"]["nodeSets"]:
+        cas = node_set["config"]["xpack.security.transport.ssl.certificate_authorities"]
+        assert cas[:2] == [
+            "/usr/share/elasticsearch/config/transport-certs/ca.crt",
+            "/usr/share/elasticsearch/config/transport-remote-certs/ca.crt",
+        ]
+        assert cas[2] == "/usr/share/elasticsearch/config/other/ece-search-ca.crt"
+        assert (
+            node_set["config"]["xpack.security.transport.ssl.trust_restrictions.path"]
+            == "/usr/share/elasticsearch/config/trust-filter/trust.yml"
+        )
+        mounts = node_set["podTemplate"]["spec"]["containers"][0]["volumeMounts"]
+        assert {m["mountPath"] for m in mounts} == {
+            "/usr/share/elasticsearch/config/other",
+            "/usr/share/elasticsearch/config/trust-filter",
+        }
+        volumes = {v["name"]: v for v in node_set["podTemplate"]["spec"]["volumes"]}
+        assert (
+            volumes["ece-ca"]["secret"]["secretName"] == "logs-ece-ca"
+            and volumes["ece-trust"]["configMap"]["name"] == "logs-ece-trust"
+        )
+    assert secrets["logs-ece-ca"].urn in es.dependencies and config_map.urn in es.dependencies
+    assert es.inputs["spec"]["nodeSets"][0]["config"]["node.roles"] == ["master"]
+    trust = by_name(mocks, TRUST, "search-logs-trusted-ca")
+    assert trust.inputs["model"] == "certificate" and trust.inputs["certificates"] == [CA.certificate_pem]
+    settings = by_name(mocks, SETTINGS, "search-logs-settings")
+    assert settings.inputs["proxy_address"] == "lb-elastic.example.com:9300"
+    assert settings.inputs["server_name"] == "logs-es-transport.elastic.svc"
+    check = by_name(mocks, CHECK, "search-logs-connection")
+    assert check.inputs["requires_credentials"] is False
+    wait = mocks.one(WAIT)
+    assert wait.inputs["service"] == "logs-es-transport"
+
+
+def test_the_certificate_model_is_refused_across_stacks() -> None:
+    mocks = RecordingMocks(outputs=certificate_outputs)
+    values = config(
+        [{"alias": "logs", "eckCluster": "logs"}], [eck_cluster(name="logs", securityModel="certificate")], scope="eck"
+    )
+    values.pop("ece")
+    with pytest.raises(Exception, match="needs scope 'both'"):
+        program(mocks, values)

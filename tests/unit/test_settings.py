@@ -132,7 +132,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ("API-key model below 8.14", program_config(eck_cluster(version="8.13.4")), "eckClusters[0].version", ">= 8.14.0"),
     (
         "remote cluster server below 8.10",
-        program_config(eck_cluster(version="8.9.0", securityModel="certificate")),
+        program_config(eck_cluster(version="8.9.0")),
         "eckClusters[0].version",
         ">= 8.10.0",
     ),

@@ -40,12 +40,22 @@ def stack_config(stack: str, project: str = "ece-eck-remote") -> dict[str, Any]:
     return result
 
 
+def with_operator_secrets(config: dict[str, Any]) -> dict[str, Any]:
+    """Secrets that the shared stacks leave to whoever runs them (their CI secret store), as placeholders."""
+    secrets = dict(config.get("secrets") or {})
+    if config.get("ece") is not None and not secrets.get("ece"):
+        secrets["ece"] = {"apiKey": SECRET_PLACEHOLDER}
+    return {**config, "secrets": secrets}
+
+
 def stack_project_dir(tmp: Path) -> Path:
     """A project folder where the files the committed stacks name exist (the local stack's emulator CA)."""
     from tests.support.certs import make_ca
 
     (tmp / ".local").mkdir(parents=True, exist_ok=True)
     (tmp / ".local" / "remote-ca.pem").write_text(make_ca("local-emulator-ca").certificate_pem)
+    (tmp / "certs").mkdir(exist_ok=True)
+    (tmp / "certs" / "ece-proxy-ca.pem").write_text(make_ca("ece-proxy-ca").certificate_pem)
     return tmp
 
 

@@ -14,7 +14,7 @@ from components import eck_spec
 from components.settings import EckCluster
 from tests.support.certs import make_ca
 from tests.support.configs import eck_cluster, program_config
-from tests.support.stacks import stack_config, stack_names, stack_project_dir
+from tests.support.stacks import stack_config, stack_names, stack_project_dir, with_operator_secrets
 from tests.unit.test_settings import parse
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "shared" / "specs" / "eck-elasticsearch-v1-schema.json"
@@ -85,7 +85,7 @@ def _secrets_for(option: str) -> dict[str, Any]:
 def test_every_stack_validates_against_the_eck_schema(
     stack: str, validator: jsonschema.protocols.Validator, tmp_path: Path
 ) -> None:
-    for cluster in parse(stack_config(stack), stack_project_dir(tmp_path)).eck_clusters:
+    for cluster in parse(with_operator_secrets(stack_config(stack)), stack_project_dir(tmp_path)).eck_clusters:
         errors = [error.message for error in validator.iter_errors(manifest(cluster))]
         assert errors == []
 
@@ -97,7 +97,9 @@ def test_every_option_validates_against_the_eck_schema(option: str, validator: j
     assert errors == []
 
 
-def test_the_certificate_model_mounts_validate_against_the_eck_schema(validator: jsonschema.protocols.Validator) -> None:
+def test_the_certificate_model_mounts_validate_against_the_eck_schema(
+    validator: jsonschema.protocols.Validator,
+) -> None:
     cluster = parse(program_config(OPTIONS["certificate-model"])).eck_clusters[0]
     document = manifest(cluster, ("ece-search-ca.crt", "ece-ops-ca.crt"))
     assert "xpack.security.transport.ssl.trust_restrictions.path" in document["spec"]["nodeSets"][0]["config"]

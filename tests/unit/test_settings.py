@@ -14,7 +14,7 @@ from components.validation import SettingsError
 from tests.support.certs import make_ca, make_key
 from tests.support.configs import eck_cluster, program_config
 from tests.support.pulumi_mocks import RecordingMocks, run_under_mocks
-from tests.support.stacks import raw_getter, stack_config, stack_names, stack_project_dir
+from tests.support.stacks import raw_getter, stack_config, stack_names, stack_project_dir, with_operator_secrets
 
 
 def parse(config: dict[str, Any], project_dir: Path = Path(".")) -> Settings:
@@ -81,7 +81,7 @@ def test_secret_values_never_show_in_a_repr() -> None:
 
 @pytest.mark.parametrize("stack", stack_names())
 def test_every_committed_stack_parses(stack: str, tmp_path: Path) -> None:
-    settings = parse(stack_config(stack), stack_project_dir(tmp_path))
+    settings = parse(with_operator_secrets(stack_config(stack)), stack_project_dir(tmp_path))
     assert settings.eck_clusters or settings.remote_stack
 
 

@@ -33,6 +33,7 @@ from emulators.ece.fixtures import (
 )
 from tests.support.certs import make_ca
 from tests.support.ece_swagger import EceSwagger, swagger
+from tests.support.specs import SPECS
 
 API_KEY = "test-ece-api-key"
 USERNAME, PASSWORD = "ece-admin", "ece-admin-password"
@@ -876,4 +877,4 @@ def test_swagger_helper_catches_invented_fields_missing_fields_and_undocumented_
 
 
 def spec_dir() -> Path:
-    return Path(__file__).resolve().parents[3] / "shared" / "specs"
+    return SPECS

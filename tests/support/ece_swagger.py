@@ -20,7 +20,9 @@ from typing import Any
 
 import jsonschema
 
-SWAGGER_FILE = Path(__file__).resolve().parents[3] / "shared" / "specs" / "ece-apidocs.json"
+from tests.support.specs import SPECS
+
+SWAGGER_FILE = SPECS / "ece-apidocs.json"
 RELAXED: dict[tuple[str, str], dict[str, Any]] = {
     ("KeystoreSecret", "value"): {"type": ["string", "object"]},
 }

@@ -21,9 +21,9 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import yaml
 
-SPEC_DIR = Path(
-    os.environ.get("ES_SPEC_DIR") or Path(__file__).resolve().parents[3] / "shared" / "specs" / "elasticsearch"
-)
+from tests.support.specs import SPECS
+
+SPEC_DIR = Path(os.environ.get("ES_SPEC_DIR") or SPECS / "elasticsearch")
 # rest-api-spec `_common.json`: accepted by every API.
 COMMON_PARAMS = frozenset({"pretty", "human", "error_trace", "source", "filter_path"})
 

@@ -14,10 +14,11 @@ from components import eck_spec
 from components.settings import EckCluster
 from tests.support.certs import make_ca
 from tests.support.configs import eck_cluster, program_config
+from tests.support.specs import SPECS
 from tests.support.stacks import stack_config, stack_names, stack_project_dir, with_operator_secrets
 from tests.unit.test_settings import parse
 
-SCHEMA_FILE = Path(__file__).resolve().parents[3] / "shared" / "specs" / "eck-elasticsearch-v1-schema.json"
+SCHEMA_FILE = SPECS / "eck-elasticsearch-v1-schema.json"
 
 
 def strict(schema: Any) -> Any:

@@ -290,16 +290,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
         self.ca_fingerprint = ca_fingerprint(end.ca_certificate)
         self.connected = self.check.connected
         self.encoded_key = pulumi.Output.secret(end.encoded_key)
-        self.register_outputs(
-            {
-                "alias": self.alias,
-                "proxyAddress": self.proxy_address,
-                "serverName": self.server_name,
-                "caFingerprint": self.ca_fingerprint,
-                "connected": self.connected,
-                "encodedKey": self.encoded_key,
-            }
-        )
+        self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:
         """The stack outputs of one link; the encoded key only as a secret."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.emulated_link import EmulatedLink, emulated_link
+from tools.emulated_link import EmulatedLink, emulated_link
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from components.elasticsearch.connection_check import RemoteConnectionCheckProvi
 from components.elasticsearch.remote_settings import RemoteClusterSettingsProvider
 from components.pem import fingerprint
 from tests.support.certs import make_ca
-from tests.support.emulated_link import REF_ID, SERVER_NAME, EmulatedLink
+from tools.emulated_link import REF_ID, SERVER_NAME, EmulatedLink
 
 ALIAS = "logs"
 OTHER_CA = make_ca("not-the-remote-ca")

@@ -13,7 +13,7 @@ from components.ece.client import EceApiError
 from components.ece.connection_props import client_from
 from components.ece.keystore import EceKeystoreCredentialsProvider
 from tests.support.ece_swagger import swagger
-from tests.support.emulated_link import ECE_API_KEY, REF_ID, EmulatedLink
+from tools.emulated_link import ECE_API_KEY, REF_ID, EmulatedLink
 
 SETTING = "cluster.remote.logs.credentials"
 VALUE = "ZW5jb2RlZC1jcm9zcy1jbHVzdGVyLWtleS12YWx1ZS0x"

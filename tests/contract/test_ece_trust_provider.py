@@ -14,7 +14,7 @@ from components.ece.connection_props import client_from
 from components.ece.trust import EceTrustedCaProvider, EntryRef, change_entry, normalise, remove_certificates
 from tests.support.certs import make_ca
 from tests.support.ece_swagger import swagger
-from tests.support.emulated_link import REF_ID, EmulatedLink
+from tools.emulated_link import REF_ID, EmulatedLink
 
 CA1 = make_ca("eck-ca-1")
 CA2 = make_ca("eck-ca-2")

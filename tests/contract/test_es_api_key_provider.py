@@ -11,8 +11,8 @@ import pytest
 from components.elasticsearch.access import access_hash
 from components.elasticsearch.api_key import CrossClusterApiKeyAccessProvider, CrossClusterApiKeyProvider
 from components.elasticsearch.client import ElasticsearchApiError, caller
-from tests.support.emulated_link import REMOTE_PASSWORD, EmulatedLink
 from tests.support.es_spec import check_request
+from tools.emulated_link import REMOTE_PASSWORD, EmulatedLink
 
 ACCESS = {"search": [{"names": ["logs-*"]}], "replication": [{"names": ["archive-*"]}]}
 

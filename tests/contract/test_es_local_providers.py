@@ -8,8 +8,8 @@ from typing import Any
 from components.elasticsearch.client import caller
 from components.elasticsearch.remote_settings import RemoteClusterSettingsProvider
 from components.elasticsearch.roles import RemoteRoleProvider
-from tests.support.emulated_link import EmulatedLink
 from tests.support.es_spec import check_request
+from tools.emulated_link import EmulatedLink
 
 ROLE = {
     "cluster": ["cross_cluster_search"],

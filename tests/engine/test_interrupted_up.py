@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.engine.conftest import EngineStack, make_engine_stack
-from tests.support.emulated_link import EmulatedLink
+from tools.emulated_link import EmulatedLink
+from tools.engine_stack import EngineStack, make_engine_stack
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from components.elasticsearch.client import caller
-from tests.engine.conftest import EngineStack, link_config
-from tests.support.emulated_link import ECE_API_KEY, REMOTE_PASSWORD, EmulatedLink
+from tools.emulated_link import ECE_API_KEY, REMOTE_PASSWORD, EmulatedLink
+from tools.engine_stack import EngineStack, link_config
 
 KEY = "pulumi-python:dynamic/eceeck:CrossClusterApiKey"
 KEY_ACCESS = "pulumi-python:dynamic/eceeck:CrossClusterApiKeyAccess"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.conftest import EngineStack, make_engine_stack
-from tests.support.emulated_link import REF_ID, EmulatedLink
+from tools.emulated_link import REF_ID, EmulatedLink
+from tools.engine_stack import EngineStack, make_engine_stack
 
 
 @pytest.fixture

@@ -1,0 +1,114 @@
+"""A copy of this project driven by the real Pulumi CLI against the emulators, for the engine tests and the
+benchmarks: the project copy, the stack config pointing at the emulators (render mode), and the stack handle."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tools.emulated_link import ECE_API_KEY, REF_ID, REMOTE_PASSWORD, SERVER_NAME, EmulatedLink
+from tools.pulumi_cli import ROOT, PulumiCli
+
+PASSPHRASE = "engine-tests-passphrase"
+PROJECT = "ece-eck-remote"
+
+
+def copy_project(target: Path) -> Path:
+    """The program as a user has it: project file, entry point, components, an empty stacks folder."""
+    target.mkdir(parents=True)
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, target / name)
+    shutil.copytree(ROOT / "components", target / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "stacks").mkdir()
+    (target / ".venv").symlink_to(ROOT / ".venv")
+    return target
+
+
+def link_config(
+    env: EmulatedLink,
+    *,
+    rendered: Path,
+    access: dict[str, Any] | None = None,
+    address: str | None = None,
+    links: int = 1,
+) -> dict[str, Any]:
+    """One ECK cluster and one ECE deployment, with `links` aliases between them (`quickstart`, `quickstart-1`, ...)."""
+    return {
+        "kubernetes": {"renderYamlToDirectory": str(rendered)},
+        "eckClusters": [
+            {
+                "name": "quickstart",
+                "namespace": "elastic",
+                "version": "9.3.2",
+                "operatorVersion": "3.5.0",
+                "nodeSets": [{"name": "default", "count": 1}],
+                "remoteClusterServer": {"exposure": "external", "address": address or env.rcs_address},
+                "transportCa": {"source": "supplied", "certificateFile": str(env.workdir / "remote-ca.pem")},
+                "serverName": SERVER_NAME,
+                "http": {"url": env.remote.url},
+            }
+        ],
+        "ece": {"url": env.ece.url, "planTimeoutSeconds": 30},
+        "eceDeployments": [{"name": "search", "id": env.deployment_id, "refId": REF_ID}],
+        "links": [
+            {
+                "alias": alias,
+                "eckCluster": "quickstart",
+                "eceDeployment": "search",
+                "access": access or {"search": [{"names": ["logs-*"]}]},
+                "roles": [
+                    {"name": f"{alias}-reader", "remoteIndices": [{"names": ["logs-*"], "privileges": ["read"]}]}
+                ],
+                "connectionTimeoutSeconds": 20,
+            }
+            for alias in ["quickstart", *(f"quickstart-{i}" for i in range(1, links))]
+        ],
+    }
+
+
+@dataclass
+class EngineStack:
+    cli: PulumiCli
+    env: EmulatedLink
+    project: Path
+    rendered: Path
+    transcripts: list[str] = field(default_factory=list)
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        """Replace the stack's plain config; the secrets set with `config set --secret` are kept."""
+        path = self.project / "stacks" / f"Pulumi.{self.cli.stack}.yaml"
+        document = yaml.safe_load(path.read_text()) if path.exists() else {}
+        document = document or {}
+        values = document.setdefault("config", {})
+        for key, value in config.items():
+            values[f"{PROJECT}:{key}"] = value
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    def record(self, completed: Any) -> Any:
+        self.transcripts.append(completed.stdout + completed.stderr)
+        return completed
+
+    def urns(self, type_prefix: str) -> list[str]:
+        resources = self.cli.export()["deployment"].get("resources") or []
+        return [r["urn"] for r in resources if r["type"].startswith(type_prefix)]
+
+    def refresh(self, *extra: str) -> Any:
+        """Refresh everything but the rendered manifests: render mode of provider 4.25 cannot read them back."""
+        excludes = [arg for urn in self.urns("kubernetes:") for arg in ("--exclude", urn)]
+        return self.record(self.cli.refresh(*excludes, *extra))
+
+
+def make_engine_stack(tmp: Path, env: EmulatedLink, stack: str) -> EngineStack:
+    project = copy_project(tmp / "project")
+    rendered = tmp / "rendered"
+    cli = PulumiCli(project_dir=project, stack=stack, state_dir=tmp / "state", passphrase=PASSPHRASE, home=tmp / "home")
+    cli.init()
+    engine = EngineStack(cli, env, project, rendered)
+    engine.write_config(link_config(env, rendered=rendered))
+    cli.set_config(f"{PROJECT}:secrets.ece.apiKey", ECE_API_KEY, secret=True, path=True)
+    cli.set_config(f"{PROJECT}:secrets.eckClusters.quickstart.elasticPassword", REMOTE_PASSWORD, secret=True, path=True)
+    return engine

@@ -121,6 +121,8 @@ class EckLinkEnd(pulumi.ComponentResource):
                 target=remote_target,
                 credentials=remote_credentials,
                 key_id=self.api_key.key_id,
+                key_grants_hash=self.api_key.grants_hash,
+                key_expires_at=self.api_key.expires_at,
                 access=link.access,
                 expiration=link.expiration,
                 metadata=link.metadata or None,

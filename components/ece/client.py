@@ -145,9 +145,10 @@ class EceClient:
 
     def patch_keystore(
         self, deployment_id: str, ref_id: str, secrets: dict[str, Any], *, hidden: tuple[str, ...] = ()
-    ) -> None:
+    ) -> dict[str, Any]:
+        """Set or remove keys; returns the keystore's new contents (names only: values are never returned)."""
         # Setting one key to a value, or removing it, is idempotent: a retry after a lost answer is safe.
-        self.http.request(
+        response = self.http.request(
             f"set keystore of {deployment_id}/{ref_id}",
             "PATCH",
             f"deployments/{deployment_id}/elasticsearch/{ref_id}/keystore",
@@ -155,6 +156,7 @@ class EceClient:
             idempotent=True,
             secrets=hidden,
         )
+        return dict(response.json().get("secrets") or {})
 
     def restart_elasticsearch(self, deployment_id: str, ref_id: str) -> None:
         self.http.request(
@@ -195,17 +197,16 @@ class EceClient:
             ok=ok,
         )
 
-    def wait_for_plan(self, deployment_id: str, ref_id: str, timeout: float) -> None:
-        """Wait until the Elasticsearch resource has no pending plan; raise with the plan's error if it failed."""
+    def wait_for_plan(self, deployment_id: str, ref_id: str, timeout: float) -> Deployment:
+        """Wait until the Elasticsearch resource has no pending plan; raise with the plan's error if it failed.
+
+        Returns the deployment as last read, so a caller needs no second read to see the result."""
+        last: list[Deployment] = []
 
         def probe() -> dict[str, Any] | None:
-            plans = (
-                self.get_deployment(deployment_id, plan_logs=True)
-                .elasticsearch(ref_id)
-                .get("info", {})
-                .get("plan_info")
-                or {}
-            )
+            deployment = self.get_deployment(deployment_id, plan_logs=True)
+            last[:] = [deployment]
+            plans = deployment.elasticsearch(ref_id).get("info", {}).get("plan_info") or {}
             return None if plans.get("pending") else plans
 
         try:
@@ -218,12 +219,13 @@ class EceClient:
         except WaitTimeoutError as error:
             raise EcePlanError(f"ECE plan on deployment {deployment_id} did not finish: {error}") from None
         steps = (plans.get("current") or {}).get("plan_attempt_log") or []
-        last = steps[-1] if steps else {}
-        if last.get("status") == "error":
-            messages = [entry.get("message", "") for entry in last.get("info_log") or []]
+        step = steps[-1] if steps else {}
+        if step.get("status") == "error":
+            messages = [entry.get("message", "") for entry in step.get("info_log") or []]
             detail = (
                 messages[-1] if messages else (plans.get("current") or {}).get("error", {}).get("message", "no message")
             )
             raise EcePlanError(
-                f"ECE plan on deployment {deployment_id} failed at step '{last.get('step_id')}': {detail}"
+                f"ECE plan on deployment {deployment_id} failed at step '{step.get('step_id')}': {detail}"
             )
+        return last[0]

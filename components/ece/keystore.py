@@ -43,10 +43,9 @@ def _needs_restart(client: EceClient, deployment_id: str, ref_id: str) -> bool:
 def _set(client: EceClient, props: Mapping[str, Any]) -> dict[str, Any]:
     key = names.keystore_credentials_key(props["alias"])
     deployment_id, ref_id = props["deployment_id"], props["ref_id"]
-    client.patch_keystore(
+    stored = client.patch_keystore(
         deployment_id, ref_id, {key: {"value": props["value"], "as_file": False}}, hidden=(props["value"],)
     )
-    stored = client.get_keystore(deployment_id, ref_id)
     if key not in stored:
         raise EceApiError(
             f"set keystore of {deployment_id}/{ref_id}", None, None, f"'{key}' is missing after it was set"

@@ -31,7 +31,7 @@ from pulumi.dynamic import (
 )
 
 from .. import names
-from ..dynamic import changed_keys, is_unknown, require
+from ..dynamic import changed_keys, is_unknown, require, stable_hash
 from ..http import RetryableError
 from .access import access_hash, canonical, check_access
 from .client import ElasticsearchApiError, ElasticsearchCaller, caller, check_target
@@ -58,6 +58,11 @@ def _grants(props: Mapping[str, Any]) -> dict[str, Any]:
     if props.get("certificate_identity"):
         body["certificate_identity"] = props["certificate_identity"]
     return body
+
+
+def grants_hash(props: Mapping[str, Any]) -> str:
+    """Identifies the grants a key was created or last updated with."""
+    return stable_hash(_grants(props))
 
 
 def get_key(es: ElasticsearchCaller, key_id: str) -> dict[str, Any] | None:
@@ -145,10 +150,17 @@ class CrossClusterApiKeyProvider(ResourceProvider):
         key_id, encoded = created["id"], created["encoded"]
         # A run killed after an earlier create left an active key nobody holds: keep exactly one.
         invalidate(es, [key["id"] for key in _ours(es, props["name"], rotation) if key["id"] != key_id])
-        return CreateResult(key_id, {**{k: props.get(k) for k in KEY_INPUTS}, "key_id": key_id, "encoded": encoded})
+        outputs = {
+            "key_id": key_id,
+            "encoded": encoded,
+            "grants_hash": grants_hash(props),
+            "expires_at": created.get("expiration"),
+        }
+        return CreateResult(key_id, {**{k: props.get(k) for k in KEY_INPUTS}, **outputs})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**{k: news.get(k) for k in KEY_INPUTS}, "key_id": id_, "encoded": olds.get("encoded")})
+        kept = {k: olds.get(k) for k in ("encoded", "grants_hash", "expires_at")}
+        return UpdateResult({**{k: news.get(k) for k in KEY_INPUTS}, "key_id": id_, **kept})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         live = get_key(caller(props["target"], props["credentials"]), id_)
@@ -161,7 +173,8 @@ class CrossClusterApiKeyProvider(ResourceProvider):
         }
         if inputs.get("access") is None:  # import: take the grants it has
             inputs["access"] = canonical(live.get("access"))
-        return ReadResult(id_, {**inputs, "key_id": id_, "encoded": props.get("encoded")}, inputs)
+        kept = {k: props.get(k) for k in ("encoded", "grants_hash")}
+        return ReadResult(id_, {**inputs, "key_id": id_, **kept, "expires_at": live.get("expiration")}, inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         invalidate(caller(props["target"], props["credentials"]), [id_])
@@ -172,6 +185,8 @@ class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
 
     key_id: pulumi.Output[str]
     encoded: pulumi.Output[str]
+    grants_hash: pulumi.Output[str]
+    expires_at: pulumi.Output[int | None]
 
     def __init__(
         self,
@@ -198,6 +213,8 @@ class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
             "certificate_identity": certificate_identity,
             "key_id": None,
             "encoded": None,
+            "grants_hash": None,
+            "expires_at": None,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["encoded"])
         super().__init__(CrossClusterApiKeyProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))
@@ -253,7 +270,10 @@ class CrossClusterApiKeyAccessProvider(ResourceProvider):
         }
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        # The key was created with these grants a moment ago: normally nothing to send.
+        if props.get("key_grants_hash") == grants_hash(props):
+            # The key was created with exactly these grants a moment ago: nothing to read or send.
+            outputs = {"access_hash": access_hash(props["access"]), "expires_at": props.get("key_expires_at")}
+            return CreateResult(f"{props['key_id']}-access", {**{k: props.get(k) for k in ACCESS_INPUTS}, **outputs})
         return CreateResult(f"{props['key_id']}-access", self._apply(props, force=False))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -290,12 +310,17 @@ class CrossClusterApiKeyAccess(Resource, module="eceeck", name="CrossClusterApiK
         metadata: pulumi.Input[Mapping[str, Any]] | None = None,
         certificate_identity: pulumi.Input[str] | None = None,
         rotation: pulumi.Input[str] | None = None,
+        key_grants_hash: pulumi.Input[str] | None = None,
+        key_expires_at: pulumi.Input[int | None] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`key_grants_hash`/`key_expires_at`: the key's outputs, so a first create needs no call."""
         props = {
             "target": target,
             "credentials": pulumi.Output.secret(credentials),
             "key_id": key_id,
+            "key_grants_hash": key_grants_hash,
+            "key_expires_at": key_expires_at,
             "rotation": rotation,
             "access": access,
             "expiration": expiration,

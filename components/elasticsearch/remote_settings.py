@@ -44,11 +44,15 @@ def prefix(alias: str) -> str:
     return f"cluster.remote.{alias}."
 
 
+def _of_alias(persistent: Mapping[str, Any], alias: str) -> dict[str, Any]:
+    start = prefix(alias)
+    return {key[len(start) :]: value for key, value in persistent.items() if key.startswith(start)}
+
+
 def live_settings(es: ElasticsearchCaller, alias: str) -> dict[str, Any]:
     """The alias's persistent settings, keys without the `cluster.remote.<alias>.` prefix."""
     body = es.request("get cluster settings", "GET", "_cluster/settings", params={"flat_settings": "true"}).json()
-    start = prefix(alias)
-    return {key[len(start) :]: value for key, value in (body.get("persistent") or {}).items() if key.startswith(start)}
+    return _of_alias(body.get("persistent") or {}, alias)
 
 
 def _wanted(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,14 +66,20 @@ def _wanted(props: Mapping[str, Any]) -> dict[str, Any]:
     return wanted
 
 
-def _apply(es: ElasticsearchCaller, props: Mapping[str, Any]) -> None:
+def _apply(es: ElasticsearchCaller, props: Mapping[str, Any]) -> dict[str, Any]:
+    """One request: our keys set, the unset ones and any sniff-mode keys nulled. Returns what Elasticsearch applied
+    (its answer echoes the non-null persistent values, as strings), which is what a read would return."""
     alias = props["alias"]
-    current = live_settings(es, alias)
     update = {prefix(alias) + key: value for key, value in _wanted(props).items()}
-    for key in SNIFF_KEYS:
-        if key in current:
-            update[prefix(alias) + key] = None
-    es.request(f"set remote cluster '{alias}'", "PUT", "_cluster/settings", json={"persistent": update})
+    update.update({prefix(alias) + key: None for key in SNIFF_KEYS})
+    body = es.request(
+        f"set remote cluster '{alias}'",
+        "PUT",
+        "_cluster/settings",
+        params={"flat_settings": "true"},
+        json={"persistent": update},
+    ).json()
+    return _of_alias(body.get("persistent") or {}, alias)
 
 
 def _as_inputs(props: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
@@ -108,16 +118,11 @@ class RemoteClusterSettingsProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        es = caller(props["target"], props["credentials"])
-        _apply(es, props)
-        return CreateResult(
-            f"{target_key(props['target'])}/{props['alias']}", _as_inputs(props, live_settings(es, props["alias"]))
-        )
+        applied = _apply(caller(props["target"], props["credentials"]), props)
+        return CreateResult(f"{target_key(props['target'])}/{props['alias']}", _as_inputs(props, applied))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        es = caller(news["target"], news["credentials"])
-        _apply(es, news)
-        return UpdateResult(_as_inputs(news, live_settings(es, news["alias"])))
+        return UpdateResult(_as_inputs(news, _apply(caller(news["target"], news["credentials"]), news)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         alias = props.get("alias") or id_.rsplit("/", 1)[-1]
@@ -130,12 +135,15 @@ class RemoteClusterSettingsProvider(ResourceProvider):
         return ReadResult(id_, outputs, inputs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
+        # The wildcard nulls exactly this alias's keys, whichever are set; nothing set is fine (idempotent).
         alias = props["alias"]
         es = caller(props["target"], props["credentials"])
-        current = live_settings(es, alias)
-        if current:
-            nulls = {prefix(alias) + key: None for key in current}
-            es.request(f"remove remote cluster '{alias}'", "PUT", "_cluster/settings", json={"persistent": nulls})
+        es.request(
+            f"remove remote cluster '{alias}'",
+            "PUT",
+            "_cluster/settings",
+            json={"persistent": {f"{prefix(alias)}*": None}},
+        )
 
 
 class RemoteClusterSettings(Resource, module="eceeck", name="RemoteClusterSettings"):

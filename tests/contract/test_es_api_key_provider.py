@@ -179,3 +179,17 @@ def test_check_catches_what_elasticsearch_would_reject() -> None:
     assert "level security" in provider.check({}, {**base, "access": both}).failures[0].reason
     assert provider.check({}, {**base, "name": "_hidden", "access": ACCESS}).failures
     assert provider.check({}, {**base, "access": ACCESS, "metadata": {"managed_by": "me"}}).failures
+
+
+def test_grants_created_with_the_key_cost_no_call(env: EmulatedLink) -> None:
+    key = CrossClusterApiKeyProvider().create(props(env))
+    env.control(env.remote, "DELETE", "requests")
+    grants = access_props(env, key.id, key_grants_hash=key.outs["grants_hash"], key_expires_at=key.outs["expires_at"])
+    created = CrossClusterApiKeyAccessProvider().create(grants)
+    assert env.requests_to(env.remote) == []
+    assert created.outs["access_hash"] == access_hash(ACCESS)
+    # grants that differ from the key's creation are read and sent
+    changed = access_props(env, key.id, key_grants_hash=key.outs["grants_hash"], metadata={"team": "other"})
+    CrossClusterApiKeyAccessProvider().create(changed)
+    assert [r["method"] for r in env.requests_to(env.remote)] == ["GET", "PUT", "GET"]
+    assert keys(env)[0]["metadata"]["team"] == "other"

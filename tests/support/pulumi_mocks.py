@@ -96,12 +96,14 @@ def run_under_mocks(
     secret_keys: tuple[str, ...] = ("secrets",),
     preview: bool = False,
     stack: str = "test",
+    record_details: bool = True,
 ) -> Any:
     """Run `build` as a Pulumi program and return what it returned (Outputs left for `resolve`)."""
     asyncio.set_event_loop(asyncio.new_event_loop())
     reset_options(project=PROJECT, stack=stack, preview=preview)
     set_all_config(config_map(config or {}), [f"{PROJECT}:{key}" for key in secret_keys])
-    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=RecordingMonitor(mocks))
+    monitor = RecordingMonitor(mocks) if record_details else pulumi_mocks.MockMonitor(mocks)
+    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     holder: dict[str, Any] = {}
 
     def body() -> None:

@@ -1,0 +1,405 @@
+"""`make bench`: what a link costs and how the cost grows. Writes bench/report.md and bench/report.json.
+
+Every timing is repeated and reported as median and spread (max - min, relative to the median); growth is given as
+ratios measured in the same run, never as a bare absolute time.
+
+1. Program evaluation under mocks for 1, 10 and 50 links: time per link, and the 50/1 ratio against the ideal 50.
+2. HTTP calls per operation, counted by the emulators, beside the minimum the APIs need.
+3. Bytes in state per link, and of that the pickled dynamic provider per resource.
+4. Real engine: `pulumi preview` of N links against a baseline program of as many plain resources (N = 1, 10).
+5. Time from the start of `up` to connected, minus the delay the emulators add (the ECE plan): the program's own
+   overhead, at two plan durations, to show that polling follows readiness instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from components.program import run
+from tests.support.certs import make_ca
+from tests.support.pulumi_mocks import RecordingMocks, run_under_mocks
+from tools.emulated_link import EmulatedLink, emulated_link
+from tools.engine_stack import EngineStack, link_config, make_engine_stack
+from tools.pulumi_cli import ROOT, PulumiCli
+
+REPORT_DIR = ROOT / "bench"
+CA = make_ca("bench-ca")
+REPEAT = 5
+
+# Minimum calls the APIs need, per resource of one link (derivation in the report).
+MINIMUM = {
+    "create": {
+        "CrossClusterApiKey": 1,
+        "EceTrustedCa": 3,
+        "EceKeystoreCredentials": 2,
+        "RemoteClusterSettings": 1,
+        "RemoteRole": 1,
+        "RemoteConnectionCheck": 1,
+    },
+    "refresh": {
+        "CrossClusterApiKey": 1,
+        "CrossClusterApiKeyAccess": 1,
+        "EceTrustedCa": 1,
+        "EceKeystoreCredentials": 1,
+        "RemoteClusterSettings": 1,
+        "RemoteRole": 1,
+        "RemoteConnectionCheck": 1,
+    },
+    "destroy": {
+        "CrossClusterApiKey": 1,
+        "EceTrustedCa": 3,
+        "EceKeystoreCredentials": 1,
+        "RemoteClusterSettings": 1,
+        "RemoteRole": 1,
+    },
+}
+
+
+def stats(samples: list[float]) -> dict[str, float]:
+    median = statistics.median(samples)
+    return {
+        "median": median,
+        "min": min(samples),
+        "max": max(samples),
+        "spread": (max(samples) - min(samples)) / median if median else 0.0,
+        "n": len(samples),
+    }
+
+
+def timed(action: Callable[[], Any], repeat: int = REPEAT) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+# --- 1. evaluation under mocks --------------------------------------------------------------------------------------
+def mock_outputs(args: Any) -> dict[str, Any]:
+    if args.typ.endswith("EckOperatorOutputs"):
+        return {"ca_certificate": CA.certificate_pem, "ingress_host": "lb.example.com", "elastic_password": "pw"}
+    if args.typ.endswith(":CrossClusterApiKey"):
+        return {"key_id": f"id-{args.name}", "encoded": f"encoded-{args.name}"}
+    if args.typ.endswith("EceTrustedCa"):
+        return {"uid": "u", "trusted_certificates": [CA.certificate_pem], "retiring_certificates": []}
+    if args.typ.endswith("RemoteConnectionCheck"):
+        return {"connected": True}
+    return {}
+
+
+def mock_config(links: int) -> dict[str, Any]:
+    clusters = [
+        {"name": f"c{i}", "namespace": "elastic", "version": "9.3.2", "nodeSets": [{"name": "default", "count": 3}]}
+        for i in range(links)
+    ]
+    return {
+        "eckClusters": clusters,
+        "ece": {"url": "https://ece.example.com:12443"},
+        "eceDeployments": [{"name": "search", "id": "a" * 32}],
+        "links": [
+            {
+                "alias": f"c{i}",
+                "eckCluster": f"c{i}",
+                "eceDeployment": "search",
+                "access": {"search": [{"names": ["logs-*"]}]},
+            }
+            for i in range(links)
+        ],
+        "secrets": {"ece": {"apiKey": "k"}},
+    }
+
+
+def figure_evaluation() -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for links in (1, 10, 50):
+        config = mock_config(links)
+
+        def evaluate(config: dict[str, Any] = config) -> None:
+            run_under_mocks(run, RecordingMocks(outputs=mock_outputs), config=config, record_details=False)
+
+        evaluate()  # warm-up: imports and first-use costs are not the program's per-link cost
+        samples = timed(evaluate, repeat=9 if links < 50 else REPEAT)
+        results[str(links)] = {**stats(samples), "per_link": statistics.median(samples) / links}
+    ratio = results["50"]["median"] / results["1"]["median"]
+    return {"by_links": results, "ratio_50_to_1": ratio, "ideal": 50}
+
+
+# --- 2, 3, 5. against the emulators with the real engine ---------------------------------------------------------------
+def calls(env: EmulatedLink) -> dict[str, int]:
+    """Requests the program made: to ECE (the Elasticsearch proxy included) and to the remote Elasticsearch."""
+    ece = env.requests_to(env.ece)
+    remote = env.requests_to(env.remote)
+    return {
+        "ece_api": sum(1 for r in ece if "/proxy/" not in r["path"]),
+        "local_es_via_ece_proxy": sum(1 for r in ece if "/proxy/" in r["path"]),
+        "remote_es": len(remote),
+        "total": len(ece) + len(remote),
+    }
+
+
+def clear(env: EmulatedLink) -> None:
+    for running in (env.ece, env.local, env.remote):
+        env.control(running, "DELETE", "requests")
+
+
+def figure_calls(stack: EngineStack) -> dict[str, Any]:
+    env, cli = stack.env, stack.cli
+    measured: dict[str, Any] = {}
+    clear(env)
+    cli.preview()
+    measured["preview (empty stack)"] = calls(env)
+    clear(env)
+    cli.up()
+    measured["create (up)"] = calls(env)
+    clear(env)
+    cli.up()
+    measured["no-change up"] = calls(env)
+    clear(env)
+    cli.preview()
+    measured["no-change preview"] = calls(env)
+    clear(env)
+    stack.refresh()
+    measured["refresh"] = calls(env)
+    state = figure_state(stack)
+    clear(env)
+    cli.destroy()
+    measured["destroy"] = calls(env)
+    minimum = {op: sum(values.values()) for op, values in MINIMUM.items()}
+    return {
+        "measured": measured,
+        "minimum": {
+            "create (up)": minimum["create"],
+            "no-change up": 0,
+            "no-change preview": 0,
+            "preview (empty stack)": 0,
+            "refresh": minimum["refresh"],
+            "destroy": minimum["destroy"],
+        },
+        "minimum_by_resource": MINIMUM,
+        "state": state,
+    }
+
+
+def figure_state(stack: EngineStack) -> dict[str, Any]:
+    resources = stack.cli.export()["deployment"]["resources"]
+    per_type: dict[str, dict[str, int]] = {}
+    for resource in resources:
+        provider = (resource.get("inputs") or {}).get("__provider")
+        pickled = len(json.dumps(provider)) if provider is not None else 0
+        entry = per_type.setdefault(
+            resource["type"].split(":")[-1], {"count": 0, "bytes": 0, "pickled_provider_bytes": 0}
+        )
+        entry["count"] += 1
+        entry["bytes"] += len(json.dumps(resource))
+        entry["pickled_provider_bytes"] += pickled
+    total = sum(len(json.dumps(r)) for r in resources)
+    return {"total_bytes": total, "resources": len(resources), "by_type": per_type}
+
+
+def figure_connect_time(stack: EngineStack, plan_seconds: float) -> dict[str, Any]:
+    env, cli = stack.env, stack.cli
+    samples = []
+    for _ in range(3):
+        env.control(env.ece, "POST", "plan-duration", {"seconds": plan_seconds})
+        started = time.perf_counter()
+        cli.up()
+        samples.append(time.perf_counter() - started)
+        env.control(env.ece, "POST", "plan-duration", {"seconds": 0.05})
+        cli.destroy()
+    overhead = [sample - plan_seconds for sample in samples]
+    return {"plan_seconds": plan_seconds, "up_seconds": stats(samples), "overhead_seconds": stats(overhead)}
+
+
+# --- 4. preview against a baseline of plain resources ----------------------------------------------------------------
+BASELINE_PROGRAM = """
+import pulumi
+from pulumi.dynamic import CreateResult, Resource, ResourceProvider
+
+class Plain(ResourceProvider):
+    def create(self, props):
+        return CreateResult("id", props)
+
+class PlainResource(Resource):
+    def __init__(self, name):
+        super().__init__(Plain(), name, {"value": name})
+
+for index in range(int(pulumi.Config().require("count"))):
+    PlainResource(f"plain-{index}")
+"""
+
+
+def baseline_stack(tmp: Path, count: int) -> PulumiCli:
+    project = tmp / f"baseline-{count}"
+    project.mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text(
+        "name: baseline\nruntime:\n  name: python\n  options:\n    virtualenv: .venv\n"
+    )
+    (project / "__main__.py").write_text(BASELINE_PROGRAM)
+    (project / ".venv").symlink_to(ROOT / ".venv")
+    cli = PulumiCli(
+        project_dir=project,
+        stack="bench",
+        state_dir=tmp / f"state-baseline-{count}",
+        passphrase="bench",
+        home=tmp / "home",
+    )
+    cli.init()
+    cli.set_config("count", str(count))
+    return cli
+
+
+def figure_preview(tmp: Path, env: EmulatedLink) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for links in (1, 10):
+        ours = make_engine_stack(tmp / f"preview-{links}", env, "bench")
+        ours.write_config(link_config(env, rendered=ours.rendered, links=links))
+        count = preview_resource_count(ours.cli)
+        base = baseline_stack(tmp, count)
+        our_samples, base_samples = [], []
+        for _ in range(3):  # interleaved, so both see the same machine load
+            our_samples += timed(ours.cli.preview, 1)
+            base_samples += timed(base.preview, 1)
+        results[str(links)] = {
+            "resources": count,
+            "ours": stats(our_samples),
+            "baseline": stats(base_samples),
+            "ratio": statistics.median(our_samples) / statistics.median(base_samples),
+        }
+    return results
+
+
+def preview_resource_count(cli: PulumiCli) -> int:
+    completed = cli.run(["preview", "--json"])
+    steps = json.loads(completed.stdout).get("steps") or []
+    return sum(1 for step in steps if step["op"] == "create" and not step["urn"].split("::")[-2].startswith("pulumi:"))
+
+
+# --- report ------------------------------------------------------------------------------------------------------------
+def markdown(report: dict[str, Any]) -> str:
+    ev = report["evaluation"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Produced by `make bench` on {report['machine']}. Medians of repeated runs; spread = (max - min) / median.",
+        "",
+    ]
+    lines += [
+        "## 1. Program evaluation under mocks",
+        "",
+        "| links | median (s) | spread | per link (ms) |",
+        "|---|---|---|---|",
+    ]
+    for links, row in ev["by_links"].items():
+        lines.append(f"| {links} | {row['median']:.3f} | {row['spread']:.0%} | {row['per_link'] * 1000:.1f} |")
+    lines += [
+        "",
+        f"50 links / 1 link: **{ev['ratio_50_to_1']:.1f}x** against the ideal 50x (every link costing the same); above",
+        "50 means the cost per link grows with the number of links, below 50 that a fixed cost dominates.",
+        "",
+    ]
+    calls_ = report["calls"]
+    lines += [
+        "## 2. HTTP calls per operation (one link)",
+        "",
+        "| operation | ECE API | local ES via ECE proxy | remote ES | total | minimum |",
+        "|---|---|---|---|---|---|",
+    ]
+    for op, row in calls_["measured"].items():
+        lines.append(
+            f"| {op} | {row['ece_api']} | {row['local_es_via_ece_proxy']} | {row['remote_es']} | {row['total']} | {calls_['minimum'][op]} |"
+        )
+    lines += [
+        "",
+        "Minimum, derived from the APIs: create = key POST (1) + trust GET deployment, PUT, one GET that sees the plan done (3)",
+        "+ keystore PATCH and the deployment's version to decide on a restart (2) + settings PUT (1) + role PUT (1) +",
+        "`_remote/info` (1) = 9. Refresh = one read per readable resource (7). Destroy = key invalidate (1) + trust",
+        "GET, PUT, plan (3) + keystore PATCH (1) + settings PUT (1) + role DELETE (1) = 7. No-change preview and up: 0.",
+        "Above the minimum: the search for a key a lost or killed earlier attempt may have left (one GET per create),",
+        "and plan polling, which reads once more when the first read still sees the plan pending.",
+        "",
+    ]
+    state = calls_["state"]
+    lines += [
+        "## 3. State",
+        "",
+        f"One link: {state['total_bytes']} bytes of state in {state['resources']} resources.",
+        "",
+        "| resource type | count | bytes | of which pickled provider |",
+        "|---|---|---|---|",
+    ]
+    for typ, row in sorted(state["by_type"].items()):
+        lines.append(f"| {typ} | {row['count']} | {row['bytes']} | {row['pickled_provider_bytes']} |")
+    lines += [
+        "",
+        "## 4. `pulumi preview` against a baseline of as many plain resources",
+        "",
+        "| links | resources | ours (s) | baseline (s) | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for links, row in report["preview"].items():
+        lines.append(
+            f"| {links} | {row['resources']} | {row['ours']['median']:.2f} | {row['baseline']['median']:.2f} | {row['ratio']:.2f} |"
+        )
+    lines += [
+        "",
+        "## 5. From `up` to connected, minus the emulators' delays",
+        "",
+        "| ECE plan (s) | up (s) | overhead (s) | spread |",
+        "|---|---|---|---|",
+    ]
+    for row in report["connect"]["runs"]:
+        lines.append(
+            f"| {row['plan_seconds']:.0f} | {row['up_seconds']['median']:.2f} | {row['overhead_seconds']['median']:.2f} | {row['overhead_seconds']['spread']:.0%} |"
+        )
+    lines += [
+        "",
+        f"Up-time growth per second of plan: **{report['connect']['slope']:.2f}**. Polling follows readiness (it",
+        "reacts within a second); above 1 would mean sleeping past it, below 1 that other work overlaps the plan.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    REPORT_DIR.mkdir(exist_ok=True)
+    report: dict[str, Any] = {
+        "machine": f"{subprocess.run(['nproc'], capture_output=True, text=True, check=False).stdout.strip()} cores, Python {sys.version.split()[0]}"
+    }
+    print("1/5 evaluation under mocks ...", flush=True)
+    report["evaluation"] = figure_evaluation()
+    tmp = Path(tempfile.mkdtemp(prefix="ece-eck-bench-"))
+    try:
+        with emulated_link(tmp / "emulators") as env:
+            print("2-3/5 HTTP calls and state ...", flush=True)
+            stack = make_engine_stack(tmp / "calls", env, "bench")
+            report["calls"] = figure_calls(stack)
+            print("4/5 preview against a baseline ...", flush=True)
+            env.reset()
+            report["preview"] = figure_preview(tmp, env)
+            print("5/5 time to connected ...", flush=True)
+            env.reset()
+            connect = make_engine_stack(tmp / "connect", env, "connect")
+            runs = [figure_connect_time(connect, 1.0), figure_connect_time(connect, 3.0)]
+            slope = (runs[1]["up_seconds"]["median"] - runs[0]["up_seconds"]["median"]) / (3.0 - 1.0)
+            report["connect"] = {"runs": runs, "slope": slope}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    (REPORT_DIR / "report.json").write_text(json.dumps(report, indent=2))
+    text = markdown(report)
+    (REPORT_DIR / "report.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

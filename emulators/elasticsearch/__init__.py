@@ -20,6 +20,8 @@ Control routes (besides the common faults/requests/state):
   PUT  /_emulator/clock     {"offset_ms": <int>}          shift the emulator's clock (key expiry)
   PUT  /_emulator/reload_failure {"reason": "...", "type"?: "..."}; DELETE clears it
   GET  /_emulator/rcs; PUT /_emulator/rcs {"state": "up"|"refuse"|"down"}; POST /_emulator/rcs/rotate_ca
+  PUT  /_emulator/rcs/ca    {"certificate": "<CA PEM>", "key": "<CA key PEM>"}  serve a cert issued by that CA (ECK's)
+  PUT  /_emulator/elastic-password {"password": "..."}   the `elastic` user's password (as ECK's Secret holds it)
 """
 
 from .app import Config, ElasticsearchEmulator

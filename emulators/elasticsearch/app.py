@@ -56,6 +56,7 @@ class ElasticsearchEmulator(Emulator):
     def __init__(self, config: Config | None = None) -> None:
         super().__init__()
         self.config = config or Config()
+        self.initial_password = self.config.elastic_password
         self.version = Version.parse(self.config.version)
         self.clock_offset_ms = 0
         self.node_id = _stable_id(f"node:{self.config.cluster_name}", 22)
@@ -82,9 +83,10 @@ class ElasticsearchEmulator(Emulator):
         self._routes()
 
     def reset(self) -> None:
-        """Back to an empty cluster (keys, roles, settings, keystore, trust, faults, log, clock); the remote
-        cluster server keeps its CA and is set back to "up"."""
+        """Back to an empty cluster (keys, roles, settings, keystore, trust, faults, log, clock, the configured
+        elastic password); the remote cluster server keeps its CA and is set back to "up"."""
         with self.lock:
+            self.config.elastic_password = self.initial_password
             self.api_keys.keys.clear()
             self.roles.roles.clear()
             self.settings = ClusterSettings(self.version)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
@@ -21,10 +22,19 @@ class Issued:
     certificate_pem: str
     key_pem: str
     certificate: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: CertificateIssuerPrivateKeyTypes
 
 
-def _pem(certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> tuple[str, str]:
+def adopt(certificate_pem: str, key_pem: str) -> Issued:
+    """A CA made elsewhere (an ECK operator's transport CA, say), to issue certificates from."""
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ValueError("the CA key must be RSA or ECDSA")
+    return Issued(certificate_pem, key_pem, certificate, key)
+
+
+def _pem(certificate: x509.Certificate, key: CertificateIssuerPrivateKeyTypes) -> tuple[str, str]:
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )

@@ -42,6 +42,11 @@ def handle(emulator: ElasticsearchEmulator, what: str, method: str, body: Any) -
     if what == "reload_failure" and method == "DELETE":
         emulator.reload_failure = None
         return Response(200, {})
+    if what == "elastic-password" and method == "PUT":
+        if not isinstance(body, dict) or not isinstance(body.get("password"), str) or not body["password"]:
+            raise ValueError('body must be {"password": "..."}')
+        emulator.config.elastic_password = body["password"]
+        return Response(200, {})
     if what == "rcs" or what.startswith("rcs/"):
         return _rcs(emulator, what, method, body)
     return None
@@ -60,5 +65,14 @@ def _rcs(emulator: ElasticsearchEmulator, what: str, method: str, body: Any) -> 
         return Response(200, rcs.state())
     if what == "rcs/rotate_ca" and method == "POST":
         rcs.rotate_ca()
+        return Response(200, rcs.state())
+    if what == "rcs/ca" and method == "PUT":
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("certificate"), str)
+            or not isinstance(body.get("key"), str)
+        ):
+            raise ValueError('body must be {"certificate": "<CA PEM>", "key": "<CA key PEM>"}')
+        rcs.use_ca(body["certificate"], body["key"])
         return Response(200, rcs.state())
     return Response(404, {"error": f"unknown control {what}"})

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .certs import Issued, make_ca, make_server, server_context, write_atomically
+from .certs import Issued, adopt, make_ca, make_server, server_context, write_atomically
 
 Authenticator = Callable[[str], tuple[bool, str, str | None]]
 STATES = ("up", "refuse", "down")
@@ -40,8 +40,8 @@ class RemoteClusterServer:
         self.set_state("up")
 
     # --- certificates ----------------------------------------------------------------------------------------
-    def _issue(self) -> None:
-        self.ca: Issued = make_ca(f"{self.cluster_name} remote cluster CA {self.rotations}")
+    def _issue(self, ca: Issued | None = None) -> None:
+        self.ca: Issued = ca or make_ca(f"{self.cluster_name} remote cluster CA {self.rotations}")
         self.server: Issued = make_server(self.ca, self.server_name)
         self.context = server_context(self.server)
         self.context.sni_callback = self._record_sni
@@ -54,6 +54,13 @@ class RemoteClusterServer:
             self.rotations += 1
             self._issue()
             return self.ca.certificate_pem
+
+    def use_ca(self, certificate_pem: str, key_pem: str) -> None:
+        """Serve a certificate issued by a CA made elsewhere, as ECK issues its nodes' certificates from its CA."""
+        ca = adopt(certificate_pem, key_pem)
+        with self.lock:
+            self.rotations += 1
+            self._issue(ca)
 
     # --- listener --------------------------------------------------------------------------------------------
     def set_state(self, state: str) -> None:

@@ -320,3 +320,26 @@ def test_a_refusing_or_stopped_remote_cluster_server(pair: Pair) -> None:
 def test_a_bad_state_for_the_remote_cluster_server_is_refused(pair: Pair) -> None:
     response = requests.put(f"{pair.remote.url}/_emulator/rcs", json={"state": "sideways"}, timeout=5)
     assert response.status_code == 400 and "state must be one of" in response.json()["error"]
+
+
+def test_the_remote_cluster_server_can_serve_from_an_adopted_ca(pair: Pair) -> None:
+    """ECK issues its nodes' certificates from its transport CA; the stand-in can do the same with a given CA."""
+    from tests.support.certs import make_ca
+
+    ca = make_ca("eck-operator-transport-ca")
+    pair.remote.control("PUT", "rcs/ca", {"certificate": ca.certificate_pem, "key": ca.key_pem})
+    assert pair.rcs["ca_pem"] == ca.certificate_pem
+    pair.configure()
+    pair.trust(ca.certificate_pem)
+    pair.keystore({f"cluster.remote.{ALIAS}.credentials": pair.create_key()["encoded"]})
+    assert pair.info()["connected"] is True
+    pair.trust(make_ca("another").certificate_pem)
+    assert pair.info()["connected"] is False
+
+
+def test_the_elastic_password_can_be_set_as_eck_would_generate_it(pair: Pair) -> None:
+    pair.remote.control("PUT", "elastic-password", {"password": "generated-by-eck-0123"})
+    ok = requests.get(f"{pair.remote.url}/_security/api_key", auth=("elastic", "generated-by-eck-0123"), timeout=5)
+    assert ok.status_code == 200
+    old = requests.get(f"{pair.remote.url}/_security/api_key", auth=("elastic", "changeme"), timeout=5)
+    assert old.status_code == 401

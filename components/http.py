@@ -170,6 +170,8 @@ class HttpClient:
     def session(self) -> requests.Session:
         if self._session is None:
             session = requests.Session()
+            # Passed with every request too: a request-level `verify` wins over REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE,
+            # which requests would otherwise put in place of the session's CA bundle.
             session.verify = self.tls.verify_argument()
             session.cert = self.tls.cert_argument()
             session.headers.update({"User-Agent": "ece-eck-remote", "Accept": "application/json", **self.headers})
@@ -204,8 +206,17 @@ class HttpClient:
             reached_server = True
             retry_after: float | None = None
             try:
-                response = self.session().request(
-                    method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout
+                session = self.session()
+                response = session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers=headers,
+                    timeout=self.timeout,
+                    verify=session.verify,
+                    cert=session.cert,
                 )
             except requests.exceptions.ConnectionError as error:
                 # A refused connection never reached the server; a reset or a read timeout may have.

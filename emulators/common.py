@@ -174,6 +174,11 @@ class Emulator:
         """Subclasses: emulator-specific controls (fixtures, delays, links to other emulators)."""
         return Response(404, {"error": f"unknown control {what}"})
 
+    def faults_from(self, specs: list[dict[str, Any]]) -> None:
+        """Add faults in-process (the same shapes as `POST /_emulator/faults`)."""
+        with self.lock:
+            self.faults.extend(Fault.parse(spec) for spec in specs)
+
     def take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:

@@ -11,23 +11,15 @@
 # plugin cache, `pulumi plugin install resource kubernetes <version> --file ...`, like a normal install).
 # If a `pulumi` of the pinned version is already installed the normal way (on PATH, outside this cache), and its
 # folder also has pulumi-language-python, that folder is used instead.
-set -euo pipefail
-
 PULUMI_VERSION=3.260.0
 LANGUAGE_HOST_SDK_VERSION=3.68.0
 K8S_PROVIDER_VERSION=4.25.0
 K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 PYTHON_SCRIPTS_SDK_VERSION=${PULUMI_VERSION}
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache=${ECE_ECK_CACHE:-$HOME/.cache/ece-eck-remote}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bin="$cache/toolchain/pulumi-${PULUMI_VERSION}-langhost-${LANGUAGE_HOST_SDK_VERSION}-k8s-${K8S_PROVIDER_VERSION}/bin"
 plugins="$(dirname "$bin")/plugins"
-work="$cache/toolchain/build"
-export CGO_ENABLED=0 GOFLAGS=-mod=readonly GOTOOLCHAIN=local
-
-say() { printf 'toolchain: %s\n' "$*" >&2; }
-fail() { printf 'toolchain: FAILED: %s\n' "$*" >&2; exit 1; }
 
 installed=$(command -v pulumi 2>/dev/null || true)
 if [[ -n "$installed" && "$installed" != "$bin/pulumi" ]]; then
@@ -39,28 +31,8 @@ if [[ -n "$installed" && "$installed" != "$bin/pulumi" ]]; then
   fi
 fi
 
-command -v go >/dev/null || fail "Go is needed to build the Pulumi toolchain (go1.24 or newer)"
+require_go
 mkdir -p "$bin" "$plugins" "$work"
-
-where() { if [[ $1 == pulumi-resource-* ]]; then echo "$plugins"; else echo "$bin"; fi; }
-stamp_ok() { local dir; dir=$(where "$1"); [[ -x "$dir/$1" && -f "$dir/.$1.stamp" && "$(cat "$dir/.$1.stamp")" == "$2" ]]; }
-stamp() { echo "$2" > "$(where "$1")/.$1.stamp"; }
-
-# Copy a wrapper module out of the repository so generated files never land in the work tree.
-prepare() {
-  rm -rf "${work:?}/$1" && mkdir -p "$work/$1" && cp "$here/$1"/* "$work/$1/"
-}
-
-build() { # name wrapper-module version ldflags package
-  local name=$1 module=$2 version=$3 ldflags=$4 package=$5 started
-  if stamp_ok "$name" "$version"; then return; fi
-  say "building $name $version (cold builds take minutes on 2 cores)"
-  started=$(date +%s)
-  (cd "$work/$module" && go build -trimpath -tags osusergo,grpcnotrace -ldflags "-s -w $ldflags" -o "$(where "$name")/$name" "$package") \
-    || fail "go build of $name $version (see the output above)"
-  stamp "$name" "$version"
-  say "built $name in $(( $(date +%s) - started ))s"
-}
 
 if ! stamp_ok pulumi "$PULUMI_VERSION"; then prepare pulumi-cli; fi
 build pulumi pulumi-cli "$PULUMI_VERSION" "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}" \

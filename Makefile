@@ -22,6 +22,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 toolchain:
 	@tools/toolchain/build.sh
+	@tools/toolchain/build-kubernetes.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -32,7 +33,9 @@ unit: venv
 	$(PY) -m pytest -q tests/unit tests/contract
 
 test: venv lint
-	PULUMI_TOOLCHAIN_BIN="$$(tools/toolchain/build.sh)" $(PY) -m pytest -q tests
+	PULUMI_TOOLCHAIN_BIN="$$(tools/toolchain/build.sh)" \
+	KUBERNETES_TOOLCHAIN_BIN="$$(tools/toolchain/build-kubernetes.sh)" \
+	$(PY) -m pytest -q tests
 
 demo: venv
 	PULUMI_TOOLCHAIN_BIN="$$(tools/toolchain/build.sh)" $(PY) -m tools.demo

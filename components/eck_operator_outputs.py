@@ -35,7 +35,8 @@ REFRESH_WAIT_SECONDS = 30.0
 def _snapshot(client: KubeClient, props: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """What is published now, and a description of each awaited object that is still missing."""
     namespace = props["namespace"]
-    values: dict[str, Any] = {key: None for key in OUTPUTS}
+    # "" rather than None for what is not awaited: a null output reads as unknown in a later preview.
+    values: dict[str, Any] = {key: "" for key in OUTPUTS}
     missing: list[str] = []
     for output, secret_name, key in (
         ("ca_certificate", props.get("ca_secret"), "ca.crt"),
@@ -116,10 +117,11 @@ class EckOperatorOutputsProvider(ResourceProvider):
 class EckOperatorOutputs(Resource, module="eceeck", name="EckOperatorOutputs"):
     """Waits (bounded) for the ECK operator's CA Secret, `elastic` user Secret and LoadBalancer address."""
 
-    ca_certificate: pulumi.Output[str | None]
-    http_ca_certificate: pulumi.Output[str | None]
-    elastic_password: pulumi.Output[str | None]
-    ingress_host: pulumi.Output[str | None]
+    ca_certificate: pulumi.Output[str]
+    http_ca_certificate: pulumi.Output[str]
+    elastic_password: pulumi.Output[str]
+    ingress_host: pulumi.Output[str]
+    """Each is "" when it was not awaited."""
 
     def __init__(
         self,

@@ -180,7 +180,7 @@ class EckRemoteCluster(pulumi.ComponentResource):
         source = cluster.transport_ca.source
         if source is CaSource.ECK_MANAGED:
             assert self.operator_outputs is not None
-            return self.operator_outputs.ca_certificate
+            return self.operator_outputs.ca_certificate.apply(lambda pem: pem or None)
         if source is CaSource.NONE:
             return pulumi.Output.from_input(None)
         return pulumi.Output.from_input(cluster.transport_ca.certificate)
@@ -196,7 +196,7 @@ class EckRemoteCluster(pulumi.ComponentResource):
         if cluster.http.ca_certificate is not None:
             return pulumi.Output.from_input(cluster.http.ca_certificate)
         if self.operator_outputs is not None:
-            return self.operator_outputs.http_ca_certificate
+            return self.operator_outputs.http_ca_certificate.apply(lambda pem: pem or None)
         return pulumi.Output.from_input(None)
 
     def _password(self, cluster: EckCluster) -> pulumi.Output[str]:

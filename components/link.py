@@ -114,6 +114,7 @@ class EckLinkEnd(pulumi.ComponentResource):
                 metadata=link.metadata or None,
                 certificate_identity=link.certificate_identity,
                 rotation=link.rotation,
+                ready_timeout_seconds=args.cluster.wait_timeout_seconds,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[remote]),
             )
             self.api_key_access = CrossClusterApiKeyAccess(

@@ -102,7 +102,8 @@ class EngineStack:
         return self.record(self.cli.refresh(*excludes, *extra))
 
 
-def make_engine_stack(tmp: Path, env: EmulatedLink, stack: str) -> EngineStack:
+def make_engine_stack(tmp: Path, env: EmulatedLink, stack: str, *, render: bool = True) -> EngineStack:
+    """A stack on a copy of the project; `render=False` leaves out what only render mode takes (the password)."""
     project = copy_project(tmp / "project")
     rendered = tmp / "rendered"
     cli = PulumiCli(project_dir=project, stack=stack, state_dir=tmp / "state", passphrase=PASSPHRASE, home=tmp / "home")
@@ -110,5 +111,8 @@ def make_engine_stack(tmp: Path, env: EmulatedLink, stack: str) -> EngineStack:
     engine = EngineStack(cli, env, project, rendered)
     engine.write_config(link_config(env, rendered=rendered))
     cli.set_config(f"{PROJECT}:secrets.ece.apiKey", ECE_API_KEY, secret=True, path=True)
-    cli.set_config(f"{PROJECT}:secrets.eckClusters.quickstart.elasticPassword", REMOTE_PASSWORD, secret=True, path=True)
+    if render:
+        cli.set_config(
+            f"{PROJECT}:secrets.eckClusters.quickstart.elasticPassword", REMOTE_PASSWORD, secret=True, path=True
+        )
     return engine

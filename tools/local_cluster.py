@@ -348,8 +348,11 @@ class LocalCluster:
 
         def loop() -> None:
             while not self._stop.wait(seconds):
-                with contextlib.suppress(Exception):
+                try:
                     action()
+                except Exception as error:
+                    with (self.workdir / "background.log").open("a") as log:
+                        log.write(f"{time.strftime('%H:%M:%S')} {type(error).__name__}: {error}\n")
 
         self._background(loop)
 

@@ -15,8 +15,8 @@ access hash and the rotation token.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -32,12 +32,14 @@ from pulumi.dynamic import (
 
 from .. import names
 from ..dynamic import changed_keys, is_unknown, require, stable_hash
-from ..http import RetryableError
+from ..http import ApiError, RetryableError
+from ..polling import WaitTimeoutError, wait_for
 from .access import access_hash, canonical, check_access
 from .client import ElasticsearchApiError, ElasticsearchCaller, caller, check_target
 
+T = TypeVar("T")
 GRANTS = ("access", "expiration", "metadata", "certificate_identity")
-KEY_INPUTS = ("target", "credentials", "name", "rotation", *GRANTS)
+KEY_INPUTS = ("target", "credentials", "name", "rotation", "ready_timeout_seconds", *GRANTS)
 ACCESS_INPUTS = ("target", "credentials", "key_id", "rotation", *GRANTS)
 RESERVED_METADATA = ("managed_by", "access_hash", "rotation")
 
@@ -100,6 +102,27 @@ def _ours(es: ElasticsearchCaller, name: str, rotation: str) -> list[dict[str, A
     ]
 
 
+def _when_ready(es: ElasticsearchCaller, probe: Callable[[], T], timeout: float) -> T:
+    """Run `probe` until the API answers it: no connection, 5xx and 401 (users not set up yet) mean not ready."""
+    last: list[str] = ["no answer yet"]
+
+    def attempt() -> list[T] | None:
+        try:
+            return [probe()]
+        except ApiError as error:
+            if error.status is None or error.status == 401 or error.status >= 500:
+                last[0] = str(error)
+                return None
+            raise
+
+    try:
+        return wait_for(attempt, timeout=timeout, describe=lambda: last[0], max_interval=2.0)[0]
+    except WaitTimeoutError as error:
+        raise ElasticsearchApiError(
+            "wait for the remote cluster's Elasticsearch API", None, None, f"{es.description} is not ready: {error}"
+        ) from None
+
+
 def _check_grants(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
     failures: list[CheckFailure] = []
     access = news.get("access")
@@ -141,6 +164,12 @@ class CrossClusterApiKeyProvider(ResourceProvider):
         body = {"name": props["name"], **_grants(props)}
         operation = f"create cross-cluster API key {props['name']}"
         rotation = props.get("rotation") or ""
+        # A run killed after an earlier create left an active key nobody holds: keep exactly one. The search is
+        # also the wait for the remote's API, which on a new cluster answers only once its pods are up.
+        orphans = _when_ready(
+            es, lambda: _ours(es, props["name"], rotation), float(props.get("ready_timeout_seconds") or 600)
+        )
+        invalidate(es, [key["id"] for key in orphans])
         try:
             created = es.request(operation, "POST", "_security/cross_cluster/api_key", json=body, secrets=hidden).json()
         except RetryableError:
@@ -148,8 +177,6 @@ class CrossClusterApiKeyProvider(ResourceProvider):
             invalidate(es, [key["id"] for key in _ours(es, props["name"], rotation)])
             created = es.request(operation, "POST", "_security/cross_cluster/api_key", json=body, secrets=hidden).json()
         key_id, encoded = created["id"], created["encoded"]
-        # A run killed after an earlier create left an active key nobody holds: keep exactly one.
-        invalidate(es, [key["id"] for key in _ours(es, props["name"], rotation) if key["id"] != key_id])
         outputs = {
             "key_id": key_id,
             "encoded": encoded,
@@ -200,12 +227,15 @@ class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
         metadata: pulumi.Input[Mapping[str, Any]] | None = None,
         certificate_identity: pulumi.Input[str] | None = None,
         rotation: pulumi.Input[str] | None = None,
+        ready_timeout_seconds: int = 600,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`ready_timeout_seconds`: how long a create waits for the remote's API (a new cluster's pods starting)."""
         props = {
             "target": target,
             "credentials": pulumi.Output.secret(credentials),
             "name": key_name,
+            "ready_timeout_seconds": ready_timeout_seconds,
             "rotation": rotation,
             "access": access,
             "expiration": expiration,

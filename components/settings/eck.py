@@ -211,6 +211,16 @@ def eck_cluster(key: str, raw: Any, reader: Reader, secrets: Mapping[str, Any], 
             )
     if target.render_only:
         _check_renderable(key, name, server, transport_ca, password)
+    elif password is not None:
+        # ECK reuses a password it finds in `<name>-es-elastic-user`, but a Secret created just before the
+        # Elasticsearch resource can lose the race against the operator's cache and be overwritten (seen with ECK
+        # 3.5): with a cluster, the program always reads the password the operator settled on.
+        raise SettingsError(
+            f"secrets.eckClusters.{name}.elasticPassword",
+            password,
+            "is only for render mode: with a cluster the program reads the elastic password from ECK's Secret",
+            secret=True,
+        )
     return EckCluster(
         name=name,
         namespace=namespace,

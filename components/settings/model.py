@@ -102,7 +102,7 @@ class EckCluster:
     server_name: str
     http: HttpEndpoint
     elastic_password: Secret | None
-    """Set when the program manages `<name>-es-elastic-user` itself (ECK reuses an existing password)."""
+    """Render mode only: the password the rendered `<name>-es-elastic-user` Secret carries (no operator to ask)."""
     wait_timeout_seconds: int
 
     @property

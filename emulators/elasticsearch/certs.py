@@ -84,10 +84,20 @@ def make_server(ca: Issued, dns_name: str, ip: str = "127.0.0.1") -> Issued:
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+        .add_extension(_authority_key_identifier(ca), critical=False)
         .sign(ca.key, hashes.SHA256())
     )
     return Issued(*_pem(certificate, key), certificate, key)
+
+
+def _authority_key_identifier(ca: Issued) -> x509.AuthorityKeyIdentifier:
+    """Point at the CA's own subject key identifier when it has one (a CA made by another tool may compute it
+    differently), so that path building finds the issuer."""
+    try:
+        ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key())
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
 def server_context(server: Issued) -> ssl.SSLContext:

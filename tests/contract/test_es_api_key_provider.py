@@ -164,11 +164,38 @@ def test_transient_faults_are_retried(env: EmulatedLink) -> None:
 def test_errors_name_the_call_and_never_the_password(env: EmulatedLink) -> None:
     with pytest.raises(ElasticsearchApiError) as raised:
         CrossClusterApiKeyProvider().create(
-            props(env, credentials={"username": "elastic", "password": "wrong-password-1"})
+            props(env, credentials={"username": "elastic", "password": "wrong-password-1"}, ready_timeout_seconds=1)
         )
-    assert raised.value.status == 401 and raised.value.code == "security_exception"
-    assert "create cross-cluster API key ece-eck-remote-test-logs" in str(raised.value)
-    assert "wrong-password-1" not in str(raised.value) and REMOTE_PASSWORD not in str(raised.value)
+    message = str(raised.value)
+    assert message.startswith("Elasticsearch API wait for the remote cluster's Elasticsearch API failed")
+    assert "HTTP 401 [security_exception]" in message and "find API keys named ece-eck-remote-test-logs" in message
+    assert "wrong-password-1" not in message and REMOTE_PASSWORD not in message
+    env.fault(
+        env.remote,
+        route="POST /_security/cross_cluster/api_key",
+        kind="status",
+        status=403,
+        times=1,
+        body={
+            "error": {
+                "type": "security_exception",
+                "reason": "current license is non-compliant for [advanced-remote-cluster-security]",
+            },
+            "status": 403,
+        },
+    )
+    with pytest.raises(ElasticsearchApiError) as forbidden:
+        CrossClusterApiKeyProvider().create(props(env))
+    assert str(forbidden.value) == (
+        "Elasticsearch API create cross-cluster API key ece-eck-remote-test-logs failed: HTTP 403 [security_exception]: "
+        "current license is non-compliant for [advanced-remote-cluster-security]"
+    )
+
+
+def test_create_waits_for_the_remote_api_to_come_up(env: EmulatedLink) -> None:
+    env.fault(env.remote, route="GET /_security/api_key", kind="status", status=503, times=8)
+    result = CrossClusterApiKeyProvider().create(props(env, ready_timeout_seconds=30))
+    assert [k["id"] for k in active(env)] == [result.id]
 
 
 def test_check_catches_what_elasticsearch_would_reject() -> None:

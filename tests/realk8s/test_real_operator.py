@@ -52,7 +52,7 @@ def real_config(env: EmulatedLink, *, operator_version: str, exposure: str) -> d
 
 def stack_on(cluster: LocalCluster, env: EmulatedLink, tmp: Path, name: str, **config: str) -> EngineStack:
     env.reset()
-    stack = make_engine_stack(tmp, env, name)
+    stack = make_engine_stack(tmp, env, name, render=False)
     stack.cli.extra_env["KUBECONFIG"] = str(cluster.kubeconfig)
     stack.write_config(real_config(env, **config))
     return stack

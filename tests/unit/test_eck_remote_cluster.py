@@ -54,10 +54,12 @@ def build(cluster: EckCluster, mocks: RecordingMocks, *, render_only: bool = Fal
     return {key: resolve(value) for key, value in outputs.items()}
 
 
-def settings_for(secrets: dict[str, Any] | None = None, **overrides: Any) -> EckCluster:
+def settings_for(secrets: dict[str, Any] | None = None, *, render: bool = False, **overrides: Any) -> EckCluster:
     config = program_config(eck_cluster(**overrides))
     if secrets:
         config["secrets"] = {"eckClusters": {"quickstart": secrets}}
+    if render:
+        config["kubernetes"] = {"renderYamlToDirectory": "out"}
     return parse(config).eck_clusters[0]
 
 
@@ -145,30 +147,27 @@ def test_a_fixed_address_overrides_the_load_balancer_status() -> None:
     assert out["address"].value == "10.9.8.7:9443"
 
 
-def test_user_managed_transport_ca_is_a_secret_we_own_and_needs_no_wait() -> None:
+def test_user_managed_transport_ca_is_a_secret_we_own_and_needs_no_wait_for_the_ca() -> None:
     mocks = RecordingMocks(outputs=operator_publishes())
     cluster = settings_for(
-        secrets={"transportCaKey": USER_CA.key_pem, "elasticPassword": "managed-password"},
+        secrets={"transportCaKey": USER_CA.key_pem},
         transportCa={"source": "user-managed", "certificate": USER_CA.certificate_pem},
         remoteClusterServer={"exposure": "external", "address": "10.0.0.9"},
         http={"url": "https://es.example.com:9200"},
     )
     out = build(cluster, mocks)
-    secrets = {s.inputs["metadata"]["name"]: s for s in mocks.by_type(SECRET_TYPE)}
-    ca_secret = secrets["quickstart-es-transport-ca-user"]
+    [ca_secret] = mocks.by_type(SECRET_TYPE)
+    assert ca_secret.inputs["metadata"]["name"] == "quickstart-es-transport-ca-user"
     ca_data, ca_data_secret = unwrap_secret(ca_secret.inputs["stringData"])
     assert ca_data == {"ca.crt": USER_CA.certificate_pem, "ca.key": USER_CA.key_pem} and ca_data_secret
-    user_secret = secrets["quickstart-es-elastic-user"]
-    assert unwrap_secret(user_secret.inputs["stringData"]) == ({"elastic": "managed-password"}, True)
-    assert user_secret.inputs["metadata"]["labels"]["eck.k8s.elastic.co/credentials"] == "true"
-    for secret in secrets.values():
-        assert "stringData" in secret.additional_secret_outputs
+    assert "stringData" in ca_secret.additional_secret_outputs
     es = mocks.one(ES_TYPE)
     assert es.inputs["spec"]["transport"] == {"tls": {"certificate": {"secretName": "quickstart-es-transport-ca-user"}}}
-    assert ca_secret.urn in es.dependencies and user_secret.urn in es.dependencies
-    assert mocks.by_type(WAIT_TYPE) == []
+    assert ca_secret.urn in es.dependencies
+    wait = mocks.one(WAIT_TYPE)  # only the password is awaited
+    assert wait.inputs.get("ca_secret") is None and wait.inputs["password_secret"] == "quickstart-es-elastic-user"
     assert out["ca"].value == USER_CA.certificate_pem
-    assert out["password"].value == "managed-password" and out["password"].secret
+    assert out["password"].value == "operator-made-password" and out["password"].secret
     assert out["http_ca"].value is None
 
 
@@ -193,6 +192,7 @@ def test_render_mode_declares_manifests_only() -> None:
     mocks = RecordingMocks()
     cluster = settings_for(
         secrets={"elasticPassword": "local-password"},
+        render=True,
         transportCa={"source": "supplied", "certificate": USER_CA.certificate_pem},
         remoteClusterServer={"exposure": "external", "address": "127.0.0.1:19443"},
         http={"url": "http://127.0.0.1:19200"},
@@ -201,6 +201,11 @@ def test_render_mode_declares_manifests_only() -> None:
     assert mocks.by_type(WAIT_TYPE) == []
     assert out["address"].value == "127.0.0.1:19443"
     assert out["ca"].value == USER_CA.certificate_pem
+    assert out["password"].value == "local-password" and out["password"].secret
+    user_secret = mocks.one(SECRET_TYPE)
+    assert user_secret.inputs["metadata"]["name"] == "quickstart-es-elastic-user"
+    assert unwrap_secret(user_secret.inputs["stringData"]) == ({"elastic": "local-password"}, True)
+    assert user_secret.inputs["metadata"]["labels"]["eck.k8s.elastic.co/credentials"] == "true"
 
 
 @pytest.mark.parametrize("node_roles", [None, ["master", "data"]])

@@ -70,8 +70,12 @@ def test_ca_can_be_read_from_a_file(tmp_path: Path) -> None:
 def test_secret_values_never_show_in_a_repr() -> None:
     ca = make_ca()
     config = program_config(
-        eck_cluster(transportCa={"source": "user-managed", "certificate": ca.certificate_pem}),
+        eck_cluster(
+            transportCa={"source": "user-managed", "certificate": ca.certificate_pem},
+            remoteClusterServer={"exposure": "external", "address": "127.0.0.1:9443"},
+        ),
         secrets={"eckClusters": {"quickstart": {"elasticPassword": "s3cr3t-pass", "transportCaKey": ca.key_pem}}},
+        kubernetes={"renderYamlToDirectory": "out"},
     )
     cluster = parse(config).eck_clusters[0]
     assert cluster.elastic_password is not None and cluster.elastic_password.reveal() == "s3cr3t-pass"
@@ -254,6 +258,20 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "from 1 to 86400",
     ),
     ("duplicate clusters", program_config(eck_cluster(), eck_cluster()), "eckClusters[1].name", "unique in a stack"),
+    (
+        "elastic password with a cluster",
+        program_config(secrets={"eckClusters": {"quickstart": {"elasticPassword": "long-enough-password"}}}),
+        "secrets.eckClusters.quickstart.elasticPassword",
+        "only for render mode",
+    ),
+    (
+        "alias not lowercase",
+        program_config(
+            links=[{"alias": "Logs", "eckCluster": "quickstart", "access": {"search": [{"names": ["a"]}]}}], scope="eck"
+        ),
+        "links[0].alias",
+        "lowercase letters, digits",
+    ),
     (
         "render mode with operator CA",
         program_config(

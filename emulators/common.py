@@ -256,9 +256,13 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             for key, value in response.headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if payload and self.command != "HEAD":
-                self.wfile.write(payload)
+            try:
+                self.end_headers()
+                if payload and self.command != "HEAD":
+                    self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up first (a "slow" fault past its timeout): nothing left to answer.
+                self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 

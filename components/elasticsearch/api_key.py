@@ -15,6 +15,7 @@ access hash and the rotation token.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -102,15 +103,21 @@ def _ours(es: ElasticsearchCaller, name: str, rotation: str) -> list[dict[str, A
     ]
 
 
+AUTH_SETTLING_SECONDS = 60.0
+
+
 def _when_ready(es: ElasticsearchCaller, probe: Callable[[], T], timeout: float) -> T:
-    """Run `probe` until the API answers it: no connection, 5xx and 401 (users not set up yet) mean not ready."""
+    """Run `probe` until the API answers it. No connection and 5xx mean not ready; so does 401 for a minute (the
+    file realm a new cluster reloads), after which a wrong password is reported rather than waited on."""
     last: list[str] = ["no answer yet"]
+    started = time.monotonic()
 
     def attempt() -> list[T] | None:
         try:
             return [probe()]
         except ApiError as error:
-            if error.status is None or error.status == 401 or error.status >= 500:
+            settling = error.status == 401 and time.monotonic() - started < AUTH_SETTLING_SECONDS
+            if error.status is None or settling or (error.status is not None and error.status >= 500):
                 last[0] = str(error)
                 return None
             raise

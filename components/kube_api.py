@@ -139,18 +139,6 @@ class KubeClient:
         result: dict[str, Any] = response.json()
         return result
 
-    def get_custom(self, group: str, version: str, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
-        response = self.http.request(
-            f"get {plural} {namespace}/{name}",
-            "GET",
-            f"apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}",
-            ok=(200, 404),
-        )
-        if response.status_code == 404:
-            return None
-        result: dict[str, Any] = response.json()
-        return result
-
 
 def secret_value(secret: dict[str, Any], key: str) -> str | None:
     data = secret.get("data") or {}

@@ -7,7 +7,6 @@ themselves.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 PACKAGE = "eceeck"
@@ -143,7 +142,3 @@ def trust_entry_name(alias: str) -> str:
 def api_key_name(stack: str, link: str) -> str:
     """Deterministic cross-cluster API key name per link (ES caps names at 256 characters)."""
     return f"{MANAGED_BY}-{stack}-{link}"[:256]
-
-
-def short_hash(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:12]

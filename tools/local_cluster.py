@@ -19,6 +19,7 @@ import json
 import os
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -382,3 +383,20 @@ def local_cluster(workdir: Path) -> Iterator[LocalCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+def main() -> None:
+    """`python -m tools.local_cluster`: run the control plane and the operator until interrupted."""
+    workdir = Path(tempfile.mkdtemp(prefix="local-cluster-"))
+    with local_cluster(workdir) as cluster:
+        print(
+            f"API server {cluster.server}; KUBECONFIG={cluster.kubeconfig}; logs in {workdir}. Ctrl-C stops it.",
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

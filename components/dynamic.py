@@ -10,6 +10,8 @@ from typing import Any
 from pulumi.dynamic import CheckFailure
 from pulumi.output import Unknown
 
+from . import names
+
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """What a dynamic provider receives, in preview, for an input whose value is not known yet."""
 
@@ -40,3 +42,11 @@ def stable_hash(value: Any) -> str:
 
 def require(news: Mapping[str, Any], keys: Iterable[str]) -> list[CheckFailure]:
     return [CheckFailure(key, f"'{key}' is required") for key in keys if news.get(key) in (None, "")]
+
+
+def check_alias(news: Mapping[str, Any]) -> list[CheckFailure]:
+    """The `alias` input follows the alias rule (one rule for the keystore key and the settings)."""
+    alias = news.get("alias")
+    if isinstance(alias, str) and not is_unknown(alias) and not names.valid_alias(alias):
+        return [CheckFailure("alias", f"'{alias}': {names.ALIAS_RULE}")]
+    return []

@@ -4,7 +4,7 @@ local (ECE) side needs from it: CA, address, TLS server name, HTTP endpoint and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -12,16 +12,15 @@ import pulumi_kubernetes as k8s
 from . import eck_ece_trust, eck_spec, names
 from .eck_ece_trust import EceTrustMaterial
 from .eck_operator_outputs import EckOperatorOutputs
-from .settings import CaSource, EckCluster, Exposure
+from .settings import CaSource, EckCluster, Exposure, KubernetesTarget
 from .validation import Address
 
 
 @dataclass(frozen=True)
 class EckRemoteClusterArgs:
     cluster: EckCluster
-    render_only: bool = False
-    """True when the Kubernetes provider only renders manifests: nothing the operator publishes is awaited."""
-    kube_context: str | None = None
+    kubernetes: KubernetesTarget = field(default_factory=KubernetesTarget)
+    """The cluster (context) to wait on, or render mode, where nothing the operator publishes is awaited."""
     ece_trust: EceTrustMaterial | None = None
     """TLS-certificate model: the ECE deployments' CAs and trust restrictions, mounted into every nodeSet."""
 
@@ -48,7 +47,7 @@ class EckRemoteCluster(pulumi.ComponentResource):
         prerequisites: list[pulumi.Resource] = []
 
         if cluster.elastic_password is not None:
-            # ECK reuses the password it finds in an existing `<name>-es-elastic-user` Secret.
+            # Render mode only: the manifest carries the password of the cluster it will be applied to.
             prerequisites.append(
                 k8s.core.v1.Secret(
                     f"{name}-elastic-user",
@@ -107,11 +106,11 @@ class EckRemoteCluster(pulumi.ComponentResource):
 
         self.operator_outputs = None
         awaited = self._awaited_objects(cluster)
-        if not args.render_only and any(awaited.values()):
+        if not args.kubernetes.render_only and any(awaited.values()):
             self.operator_outputs = EckOperatorOutputs(
                 f"{name}-operator-outputs",
                 namespace=cluster.namespace,
-                context=args.kube_context,
+                context=args.kubernetes.context,
                 timeout_seconds=cluster.wait_timeout_seconds,
                 **awaited,
                 opts=pulumi.ResourceOptions(

@@ -165,12 +165,17 @@ class RemoteClusterLinkArgs:
     link: Link
     ece: EceConnectionSettings
     deployment: EceDeployment
-    model: SecurityModel
-    end: RemoteEnd
+    eck: EckLinkEndArgs | None = None
+    """The ECK half to make here (one stack owns both sides)..."""
+    end: RemoteEnd | None = None
+    """...or the ECK half made elsewhere (read through a StackReference)."""
 
 
 class RemoteClusterLink(pulumi.ComponentResource):
-    """The local (ECE) half of one link, chained after the remote half; done means connected."""
+    """One link: the ECK half (made here as a child, or given), then trust, keystore, settings, roles, and the
+    connection check; done means connected."""
+
+    remote_half: EckLinkEnd | None
 
     trust: EceTrustedCa | None
     keystore: EceKeystoreCredentials | None
@@ -187,7 +192,16 @@ class RemoteClusterLink(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: RemoteClusterLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.type_token("RemoteClusterLink"), name, None, opts)
-        link, ece, deployment, end = args.link, args.ece, args.deployment, args.end
+        if (args.eck is None) == (args.end is None):
+            raise ValueError("a RemoteClusterLink takes either the ECK half to make (eck) or one made elsewhere (end)")
+        self.remote_half = None
+        if args.eck is not None:
+            self.remote_half = EckLinkEnd(f"{name}-eck", args.eck, opts=pulumi.ResourceOptions(parent=self))
+        end = self.remote_half.end if self.remote_half is not None else args.end
+        assert end is not None
+        link, ece, deployment = args.link, args.ece, args.deployment
+        # Across stacks only the API-key model is possible (the certificate model needs the ECE CA on the ECK side).
+        model = args.eck.cluster.security_model if args.eck is not None else SecurityModel.API_KEY
         ece_connection, credentials = ece_props(ece), ece_credentials(ece)
         local_target = {
             "kind": "ece-proxy",
@@ -209,7 +223,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
                 ref_id=deployment.ref_id,
                 entry_name=names.trust_entry_name(link.alias),
                 certificates=certificates,
-                model="api-key" if args.model is SecurityModel.API_KEY else "certificate",
+                model="api-key" if model is SecurityModel.API_KEY else "certificate",
                 plan_timeout_seconds=ece.plan_timeout_seconds,
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -227,7 +241,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
             )
 
         self.keystore = None
-        if args.model is SecurityModel.API_KEY:
+        if model is SecurityModel.API_KEY:
             self.keystore = EceKeystoreCredentials(
                 f"{name}-keystore",
                 ece=ece_connection,
@@ -281,7 +295,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
             alias=link.alias,
             expected=expected,
             timeout_seconds=link.connection_timeout_seconds,
-            requires_credentials=args.model is SecurityModel.API_KEY,
+            requires_credentials=model is SecurityModel.API_KEY,
             remote=remote_details,
             trust=trust_details,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.settings, *before_settings]),

@@ -125,6 +125,9 @@ def elastic_user_secret_labels(cluster: str, namespace: str) -> dict[str, str]:
 _ALIAS = re.compile(r"^[a-z0-9_-]+$")
 
 
+ALIAS_RULE = "a remote cluster alias must be lowercase letters, digits, '-' and '_'"
+
+
 def valid_alias(alias: str) -> bool:
     """Elasticsearch allows `[-\\w]+`; the ECE UI and our config ask for lowercase, as documented."""
     return bool(_ALIAS.match(alias))

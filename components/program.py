@@ -21,7 +21,7 @@ from .link import (
     ece_credentials,
     ece_props,
 )
-from .settings import EckCluster, Scope, SecurityModel, Settings, load_settings
+from .settings import EckCluster, Link, Scope, SecurityModel, Settings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -85,8 +85,7 @@ def eck_side(settings: Settings) -> dict[str, EckRemoteCluster]:
             cluster.name,
             EckRemoteClusterArgs(
                 cluster=cluster,
-                render_only=settings.kubernetes.render_only,
-                kube_context=settings.kubernetes.context,
+                kubernetes=settings.kubernetes,
                 ece_trust=ece_trust_for(settings, cluster, cas),
             ),
             opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
@@ -102,6 +101,11 @@ def eck_side(settings: Settings) -> dict[str, EckRemoteCluster]:
     return remotes
 
 
+def eck_half(settings: Settings, link: Link, remotes: dict[str, EckRemoteCluster]) -> EckLinkEndArgs:
+    cluster = settings.eck_cluster(link.eck_cluster)
+    return EckLinkEndArgs(link=link, cluster=cluster, remote=remotes[cluster.name], stack=settings.stack)
+
+
 def run() -> None:
     settings = read_settings()
     remotes = eck_side(settings)
@@ -110,32 +114,22 @@ def run() -> None:
     link_ends: dict[str, Any] = {}
     link_keys: dict[str, Any] = {}
     for link in settings.links:
+        if settings.scope is Scope.ECK:
+            half = EckLinkEnd(f"{link.key}-eck", eck_half(settings, link, remotes))
+            link_ends[link.alias] = half.exports()
+            link_keys[link.alias] = half.secret_exports()
+            continue
+        assert settings.ece is not None and link.ece_deployment is not None
+        eck, end = None, None
         if settings.scope is Scope.ECE:
             assert reference is not None
             end = RemoteEnd.from_stack(reference, link.alias, declares_ca=link.trust_remote_ca)
-            model = SecurityModel.API_KEY
         else:
-            cluster = settings.eck_cluster(link.eck_cluster)
-            model = cluster.security_model
-            half = EckLinkEnd(
-                f"{link.key}-eck",
-                EckLinkEndArgs(link=link, cluster=cluster, remote=remotes[cluster.name], stack=settings.stack),
-            )
-            end = half.end
-            if settings.scope is Scope.ECK:
-                link_ends[link.alias] = half.exports()
-                link_keys[link.alias] = half.secret_exports()
-                continue
-        assert settings.ece is not None and link.ece_deployment is not None
+            eck = eck_half(settings, link, remotes)
+        deployment = settings.ece_deployment(link.ece_deployment)
         local = RemoteClusterLink(
             link.key,
-            RemoteClusterLinkArgs(
-                link=link,
-                ece=settings.ece,
-                deployment=settings.ece_deployment(link.ece_deployment),
-                model=model,
-                end=end,
-            ),
+            RemoteClusterLinkArgs(link=link, ece=settings.ece, deployment=deployment, eck=eck, end=end),
         )
         link_outputs[link.key] = local.outputs()
     if link_ends:

@@ -146,7 +146,7 @@ def port(key: str, value: Any) -> int:
 def alias(key: str, value: Any) -> str:
     require_type(key, value, str, "a string")
     if not value or not names.valid_alias(value):
-        raise SettingsError(key, value, "a remote cluster alias must be lowercase letters, digits, '-' and '_'")
+        raise SettingsError(key, value, names.ALIAS_RULE)
     return str(value)
 
 

@@ -29,7 +29,8 @@ from tests.support.certs import make_ca
 from tests.support.pulumi_mocks import RecordingMocks, run_under_mocks
 from tools.emulated_link import EmulatedLink, emulated_link
 from tools.engine_stack import EngineStack, link_config, make_engine_stack
-from tools.pulumi_cli import ROOT, PulumiCli
+from tools.pulumi_cli import PulumiCli
+from tools.toolchains import ROOT
 
 REPORT_DIR = ROOT / "bench"
 CA = make_ca("bench-ca")

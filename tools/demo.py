@@ -11,7 +11,8 @@ import shutil
 import sys
 
 from tools.local_emulators import local_emulators
-from tools.pulumi_cli import ROOT, PulumiCli
+from tools.pulumi_cli import PulumiCli
+from tools.toolchains import ROOT
 
 PASSPHRASE = "local-demo"  # the published passphrase of stacks/Pulumi.local.yaml's emulator-only secrets
 

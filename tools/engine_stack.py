@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 
 from tools.emulated_link import ECE_API_KEY, REF_ID, REMOTE_PASSWORD, SERVER_NAME, EmulatedLink
-from tools.pulumi_cli import ROOT, PulumiCli
+from tools.pulumi_cli import PulumiCli
+from tools.toolchains import ROOT
 
 PASSPHRASE = "engine-tests-passphrase"
 PROJECT = "ece-eck-remote"

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime
-import ipaddress
 import json
 import os
 import socket
@@ -28,24 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from emulators.certs import key_pem, make_ca, make_server
+from tools.toolchains import toolchain_bin
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = Path(os.environ.get("ECE_ECK_SPECS") or ROOT.parent / "shared" / "specs")
 OPERATOR_NAMESPACE = "elastic-system"
-
-
-def toolchain_bin() -> Path:
-    configured = os.environ.get("KUBERNETES_TOOLCHAIN_BIN")
-    if configured:
-        return Path(configured)
-    completed = subprocess.run(
-        [str(ROOT / "tools" / "toolchain" / "build-kubernetes.sh")], capture_output=True, text=True, check=True
-    )
-    return Path(completed.stdout.strip().splitlines()[-1])
 
 
 def free_port() -> int:
@@ -54,47 +43,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _pem(obj: Any) -> bytes:
-    if isinstance(obj, x509.Certificate):
-        return obj.public_bytes(serialization.Encoding.PEM)
-    return bytes(
-        obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-
-
 def _serving_certificate(directory: Path) -> tuple[Path, Path, bytes]:
     """A CA and the API server's certificate for 127.0.0.1 and localhost; returns (cert, key, CA PEM)."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "local-cluster-ca")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    names = [x509.DNSName("localhost"), x509.DNSName("kubernetes"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    (directory / "apiserver.crt").write_bytes(_pem(cert))
-    (directory / "apiserver.key").write_bytes(_pem(key))
+    ca = make_ca("local-cluster-ca", days=2)
+    server = make_server(ca, "localhost", "127.0.0.1", days=2)
+    (directory / "apiserver.crt").write_text(server.certificate_pem)
+    (directory / "apiserver.key").write_text(server.key_pem)
     (directory / "apiserver.key").chmod(0o600)
-    return directory / "apiserver.crt", directory / "apiserver.key", _pem(ca)
+    return directory / "apiserver.crt", directory / "apiserver.key", ca.certificate_pem.encode()
 
 
 @dataclass
@@ -165,7 +121,7 @@ class LocalCluster:
 
         certificate, key, self.ca_pem = _serving_certificate(self.workdir)
         account_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        (self.workdir / "sa.key").write_bytes(_pem(account_key))
+        (self.workdir / "sa.key").write_text(key_pem(account_key))
         (self.workdir / "sa.pub").write_bytes(
             account_key.public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -377,7 +333,7 @@ class LocalCluster:
 
 @contextlib.contextmanager
 def local_cluster(workdir: Path) -> Iterator[LocalCluster]:
-    cluster = LocalCluster(toolchain_bin(), workdir)
+    cluster = LocalCluster(toolchain_bin("build-kubernetes.sh", "KUBERNETES_TOOLCHAIN_BIN"), workdir)
     try:
         cluster.start()
         yield cluster

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.toolchains import ROOT, toolchain_bin
+
 K8S_PROVIDER_VERSION = "4.25.0"
 
 
@@ -23,16 +24,6 @@ class PulumiCommandError(RuntimeError):
         self.completed = completed
         tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-40:])
         super().__init__(f"pulumi {' '.join(args)} exited with {completed.returncode}:\n{tail}")
-
-
-def toolchain_bin() -> Path:
-    configured = os.environ.get("PULUMI_TOOLCHAIN_BIN")
-    if configured:
-        return Path(configured)
-    completed = subprocess.run(
-        [str(ROOT / "tools" / "toolchain" / "build.sh")], capture_output=True, text=True, check=True
-    )
-    return Path(completed.stdout.strip().splitlines()[-1])
 
 
 @dataclass
@@ -46,7 +37,7 @@ class PulumiCli:
     venv_python: Path = ROOT / ".venv" / "bin" / "python"
 
     def __post_init__(self) -> None:
-        self.bin = toolchain_bin()
+        self.bin = toolchain_bin("build.sh", "PULUMI_TOOLCHAIN_BIN")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
         self._install_kubernetes_plugin()

@@ -12,7 +12,6 @@ from typing import Any
 
 import pulumi
 from pulumi.dynamic import (
-    CheckFailure,
     CheckResult,
     CreateResult,
     DiffResult,
@@ -23,7 +22,7 @@ from pulumi.dynamic import (
 )
 
 from .. import names
-from ..dynamic import changed_keys, is_unknown, require
+from ..dynamic import changed_keys, check_alias, require
 from ..validation import ES_MIN_API_KEY_MODEL, Version
 from .client import EceApiError, EceClient
 from .connection_props import check_connection, client_from
@@ -60,9 +59,7 @@ def _set(client: EceClient, props: Mapping[str, Any]) -> dict[str, Any]:
 class EceKeystoreCredentialsProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = check_connection(news) + require(news, ("deployment_id", "alias", "value"))
-        alias = news.get("alias")
-        if isinstance(alias, str) and not is_unknown(alias) and not names.valid_alias(alias):
-            failures.append(CheckFailure("alias", f"alias '{alias}' must be lowercase letters, digits, '-' and '_'"))
+        failures += check_alias(news)
         return CheckResult({**news, "ref_id": news.get("ref_id") or "_main"}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

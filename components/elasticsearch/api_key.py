@@ -257,6 +257,15 @@ class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
         super().__init__(CrossClusterApiKeyProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))
 
 
+def _grants_match(live: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
+    """Whether the live key already grants what is declared, our metadata markers included."""
+    return (
+        (live.get("metadata") or {}) == _metadata(props)
+        and canonical(live.get("access")) == canonical(props["access"])
+        and live.get("certificate_identity") == props.get("certificate_identity")
+    )
+
+
 def _live_grants(live: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
     metadata = {k: v for k, v in (live.get("metadata") or {}).items() if k not in RESERVED_METADATA}
     return {
@@ -277,44 +286,47 @@ class CrossClusterApiKeyAccessProvider(ResourceProvider):
         replaces = [key for key in changes if key == "key_id"]
         return DiffResult(changes=bool(changes), replaces=replaces, delete_before_replace=False)
 
-    def _apply(self, props: Mapping[str, Any], *, force: bool) -> dict[str, Any]:
-        es = caller(props["target"], props["credentials"])
-        key_id = props["key_id"]
-        live = get_key(es, key_id)
-        if live is None or live.get("invalidated"):
-            raise ElasticsearchApiError(
-                f"update cross-cluster API key {key_id}",
-                404,
-                "resource_not_found_exception",
-                "the key is gone or invalidated",
-            )
-        desired = _grants(props)
-        same = (
-            (live.get("metadata") or {}) == desired["metadata"]
-            and canonical(live.get("access")) == desired["access"]
-            and live.get("certificate_identity") == props.get("certificate_identity")
-        )
-        if force or not same:
-            body = {**desired, "certificate_identity": props.get("certificate_identity")}
-            es.request(
-                f"update cross-cluster API key {key_id}", "PUT", f"_security/cross_cluster/api_key/{key_id}", json=body
-            )
-            live = get_key(es, key_id) or live
+    @staticmethod
+    def _outputs(props: Mapping[str, Any], expires_at: Any) -> dict[str, Any]:
         return {
             **{k: props.get(k) for k in ACCESS_INPUTS},
             "access_hash": access_hash(props["access"]),
-            "expires_at": live.get("expiration"),
+            "expires_at": expires_at,
         }
 
+    @staticmethod
+    def _send(es: ElasticsearchCaller, props: Mapping[str, Any]) -> None:
+        """One PUT; Elasticsearch itself answers for a key that is gone or invalidated (404/400, named)."""
+        key_id = props["key_id"]
+        body = {**_grants(props), "certificate_identity": props.get("certificate_identity")}
+        es.request(
+            f"update cross-cluster API key {key_id}", "PUT", f"_security/cross_cluster/api_key/{key_id}", json=body
+        )
+
     def create(self, props: dict[str, Any]) -> CreateResult:
+        id_ = f"{props['key_id']}-access"
         if props.get("key_grants_hash") == grants_hash(props):
             # The key was created with exactly these grants a moment ago: nothing to read or send.
-            outputs = {"access_hash": access_hash(props["access"]), "expires_at": props.get("key_expires_at")}
-            return CreateResult(f"{props['key_id']}-access", {**{k: props.get(k) for k in ACCESS_INPUTS}, **outputs})
-        return CreateResult(f"{props['key_id']}-access", self._apply(props, force=False))
+            return CreateResult(id_, self._outputs(props, props.get("key_expires_at")))
+        es = caller(props["target"], props["credentials"])
+        live = get_key(es, props["key_id"])
+        if live is None or live.get("invalidated"):
+            what = f"update cross-cluster API key {props['key_id']}"
+            raise ElasticsearchApiError(what, 404, "resource_not_found_exception", "the key is gone or invalidated")
+        if not _grants_match(live, props):
+            self._send(es, props)
+            live = get_key(es, props["key_id"]) or live
+        return CreateResult(id_, self._outputs(props, live.get("expiration")))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._apply(news, force=bool(changed_keys(olds, news, GRANTS))))
+        if not changed_keys(olds, news, GRANTS):
+            return UpdateResult(self._outputs(news, olds.get("expires_at")))
+        es = caller(news["target"], news["credentials"])
+        self._send(es, news)
+        expires_at = olds.get("expires_at")
+        if news.get("expiration") != olds.get("expiration"):  # only then has the absolute expiry moved
+            expires_at = (get_key(es, news["key_id"]) or {}).get("expiration")
+        return UpdateResult(self._outputs(news, expires_at))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         key_id = props.get("key_id") or id_.removesuffix("-access")

@@ -67,20 +67,21 @@ def diagnose(props: Mapping[str, Any], info: Mapping[str, Any] | None) -> list[s
             f"server name: server_name is '{info.get('server_name')}', expected '{expected.get('server_name')}'"
         )
     trust = props.get("trust")
+    ece = _ece(trust) if trust else None
     if props.get("requires_credentials", True) and not info.get("cluster_credentials"):
         keys: list[str] = []
-        if trust:
+        if trust and ece is not None:
             try:
-                keys = sorted(_ece(trust).get_keystore(trust["deployment_id"], trust.get("ref_id") or "_main"))
+                keys = sorted(ece.get_keystore(trust["deployment_id"], trust.get("ref_id") or "_main"))
             except ApiError:
                 keys = []
         others = [key for key in keys if key.startswith("cluster.remote.") and key.endswith(".credentials")]
         hint = f"; the keystore holds {', '.join(others)} (alias mismatch?)" if others else ""
         problems.append(f"credentials: no keystore entry {names.keystore_credentials_key(alias)} is loaded{hint}")
-    if trust and expected.get("ca_fingerprints"):
+    if trust and ece is not None and expected.get("ca_fingerprints"):
         try:
             entry = find_entry(
-                _ece(trust).get_deployment(trust["deployment_id"]).trust(trust.get("ref_id") or "_main"),
+                ece.get_deployment(trust["deployment_id"]).trust(trust.get("ref_id") or "_main"),
                 trust["entry_name"],
             )
             trusted = {fingerprint(pem) for pem in entry_pems(entry)}

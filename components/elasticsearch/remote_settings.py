@@ -23,8 +23,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .. import names
-from ..dynamic import changed_keys, is_unknown, require
+from ..dynamic import changed_keys, check_alias, is_unknown, require
 from .client import ElasticsearchCaller, caller, check_target, target_key
 
 INPUTS = (
@@ -98,9 +97,7 @@ def _as_inputs(props: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, A
 class RemoteClusterSettingsProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = check_target(news) + require(news, ("alias", "proxy_address"))
-        alias = news.get("alias")
-        if isinstance(alias, str) and not is_unknown(alias) and not names.valid_alias(alias):
-            failures.append(CheckFailure("alias", f"alias '{alias}' must be lowercase letters, digits, '-' and '_'"))
+        failures += check_alias(news)
         address = news.get("proxy_address")
         if isinstance(address, str) and not is_unknown(address) and not address.rsplit(":", 1)[-1].isdigit():
             failures.append(CheckFailure("proxy_address", f"proxy_address '{address}' needs a port, like 'host:9443'"))

@@ -63,13 +63,13 @@ __all__ = [
 
 def load_settings(raw_config: RawConfig, *, project: str, stack: str, project_dir: Path) -> Settings:
     reader = Reader(project_dir)
-    secrets = decode(raw_config("secrets"), "secrets") or {}
+    secrets = decode(raw_config("secrets")) or {}
     if not isinstance(secrets, dict):
         raise SettingsError(
             "secrets", secrets, "must be an object (set with `pulumi config set --secret --path`)", secret=True
         )
-    target = kubernetes_target(decode(raw_config("kubernetes"), "kubernetes"))
-    raw_clusters = decode(raw_config("eckClusters"), "eckClusters")
+    target = kubernetes_target(decode(raw_config("kubernetes")))
+    raw_clusters = decode(raw_config("eckClusters"))
     if raw_clusters is None:
         raw_clusters = []
     clusters = tuple(
@@ -81,19 +81,17 @@ def load_settings(raw_config: RawConfig, *, project: str, stack: str, project_di
         if cluster.name in seen:
             raise SettingsError(f"eckClusters[{index}].name", cluster.name, "cluster names must be unique in a stack")
         seen.add(cluster.name)
-    scope = Scope(
-        v.one_of("scope", decode(raw_config("scope"), "scope") or Scope.BOTH.value, tuple(s.value for s in Scope))
-    )
-    deployments = ece_deployments(decode(raw_config("eceDeployments"), "eceDeployments") or [])
-    link_list = links(decode(raw_config("links"), "links") or [], scope, clusters, deployments)
+    scope = Scope(v.one_of("scope", decode(raw_config("scope")) or Scope.BOTH.value, tuple(s.value for s in Scope)))
+    deployments = ece_deployments(decode(raw_config("eceDeployments")) or [])
+    link_list = links(decode(raw_config("links")) or [], scope, clusters, deployments)
     check_scope_pairs(scope, link_list)
-    ece_raw = decode(raw_config("ece"), "ece")
+    ece_raw = decode(raw_config("ece"))
     ece = None
     if scope is not Scope.ECK and (link_list or ece_raw is not None):
         if ece_raw is None:
             raise SettingsError("ece", None, "is required when links attach to ECE deployments: {url, ...}")
         ece = ece_connection(ece_raw, reader, secrets)
-    remote_stack = decode(raw_config("remoteStack"), "remoteStack")
+    remote_stack = decode(raw_config("remoteStack"))
     if scope is Scope.ECE:
         if not (isinstance(remote_stack, str) and remote_stack.count("/") in (0, 2)):
             raise SettingsError(

@@ -33,7 +33,8 @@ class Reader:
         return None
 
 
-def decode(raw: str | None, key: str) -> Any:
+def decode(raw: str | None) -> Any:
+    """A config value as the engine hands it over: JSON for objects, lists and numbers, plain text otherwise."""
     if raw is None:
         return None
     try:

@@ -10,8 +10,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulators.certs import Issued
 from emulators.ece import fixtures
-from emulators.ece.certs import CertificateAuthority, generate_ca, iso
+from emulators.ece.certs import generate_ca, iso
 from emulators.ece.plans import PlanState
 from emulators.ece.trust import default_trust, validate_trust
 
@@ -73,7 +74,7 @@ class Deployment:
     domain: str
     created: datetime.datetime
     resources: list[ElasticsearchResource]
-    ca: CertificateAuthority
+    ca: Issued
     link: ElasticsearchLink
     version: int = 1
     last_modified: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))

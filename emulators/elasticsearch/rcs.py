@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .certs import Issued, adopt, make_ca, make_server, server_context, write_atomically
+from emulators.certs import Issued, adopt, make_ca, make_server, server_context
+
+from .certs import write_atomically
 
 Authenticator = Callable[[str], tuple[bool, str, str | None]]
 STATES = ("up", "refuse", "down")

@@ -74,7 +74,9 @@ def test_access_change_is_an_in_place_update_keeping_the_key(env: EmulatedLink) 
     assert diff.changes and not diff.replaces
     # the key itself sees no change, so its `encoded` output stays known in a preview
     assert not CrossClusterApiKeyProvider().diff(key.id, key.outs, props(env, access=news["access"])).changes
+    env.control(env.remote, "DELETE", "requests")
     updated = grants.update(created.id, created.outs, news)
+    assert [r["method"] for r in env.requests_to(env.remote)] == ["PUT"]  # an access change is one call
     [live] = keys(env)
     assert live["id"] == key.id and live["encoded"] == key.outs["encoded"]
     assert live["access"]["search"][0]["names"] == ["logs-*", "metrics-*"]

@@ -63,7 +63,7 @@ def test_create_waits_for_every_object_then_outputs_their_values(kube) -> None:
 
 
 def test_timeout_names_each_missing_object(kube) -> None:
-    kube.put_secret("elastic", "quickstart-es-elastic-user", {"elastic": "pw"})
+    kube.put_secret("elastic", "quickstart-es-elastic-user", {"elastic": "elastic-Pw-0x5ecret"})
     kube.put_service("elastic", "quickstart-es-remote-cluster")
     with pytest.raises(WaitTimeoutError) as raised:
         EckOperatorOutputsProvider().create({**PROPS, "timeout_seconds": 1})
@@ -71,12 +71,12 @@ def test_timeout_names_each_missing_object(kube) -> None:
     assert "Secret elastic/quickstart-es-transport-certs-public" in message
     assert "status.loadBalancer.ingress of Service elastic/quickstart-es-remote-cluster" in message
     assert "quickstart-es-elastic-user" not in message
-    assert "pw" not in message.replace("operator", "")
+    assert "elastic-Pw-0x5ecret" not in message
 
 
 def test_server_errors_are_retried(kube) -> None:
     kube.put_secret("elastic", "quickstart-es-transport-certs-public", {"ca.crt": CA.certificate_pem})
-    kube.put_secret("elastic", "quickstart-es-elastic-user", {"elastic": "pw"})
+    kube.put_secret("elastic", "quickstart-es-elastic-user", {"elastic": "elastic-Pw-0x5ecret"})
     kube.put_service("elastic", "quickstart-es-remote-cluster", [{"ip": "203.0.113.4"}])
     kube.fail_next.extend([500, 503])
     result = EckOperatorOutputsProvider().create(dict(PROPS))
@@ -85,7 +85,7 @@ def test_server_errors_are_retried(kube) -> None:
 
 def test_refresh_reads_a_rotated_ca(kube) -> None:
     kube.put_secret("elastic", "quickstart-es-transport-certs-public", {"ca.crt": CA.certificate_pem})
-    kube.put_secret("elastic", "quickstart-es-elastic-user", {"elastic": "pw"})
+    kube.put_secret("elastic", "quickstart-es-elastic-user", {"elastic": "elastic-Pw-0x5ecret"})
     kube.put_service("elastic", "quickstart-es-remote-cluster", [{"ip": "203.0.113.4"}])
     created = EckOperatorOutputsProvider().create(dict(PROPS))
     rotated = make_ca("eck-ca-rotated")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from components.eck_remote_cluster import EckRemoteCluster, EckRemoteClusterArgs
-from components.settings import EckCluster
+from components.settings import EckCluster, KubernetesTarget
 from tests.support.certs import make_ca
 from tests.support.configs import eck_cluster, program_config
 from tests.support.pulumi_mocks import RecordingMocks, resolve, run_under_mocks, unwrap_secret
@@ -40,7 +40,10 @@ def operator_publishes(ingress: str = "203.0.113.10") -> Any:
 
 def build(cluster: EckCluster, mocks: RecordingMocks, *, render_only: bool = False) -> dict[str, Any]:
     def program() -> dict[str, Any]:
-        remote = EckRemoteCluster(cluster.name, EckRemoteClusterArgs(cluster=cluster, render_only=render_only))
+        remote = EckRemoteCluster(
+            cluster.name,
+            EckRemoteClusterArgs(cluster=cluster, kubernetes=KubernetesTarget("out" if render_only else None)),
+        )
         return {
             "ca": remote.ca_certificate,
             "address": remote.address,

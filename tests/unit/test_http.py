@@ -11,7 +11,7 @@ import pytest
 
 from components.http import ApiError, Auth, HttpClient, RetryableError, RetryPolicy, Tls, TransportError
 from emulators.common import Emulator, Response, running
-from emulators.elasticsearch.certs import make_ca, make_server
+from tests.support.certs import make_ca, make_server
 
 SECRET = "s3cr3t-api-key-value"
 

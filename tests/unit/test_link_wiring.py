@@ -107,6 +107,10 @@ def test_one_link_chains_every_output_into_the_right_input() -> None:
     settings = by_name(mocks, SETTINGS, "search-logs-settings")
     check = by_name(mocks, CHECK, "search-logs-connection")
     role = by_name(mocks, ROLE, "search-logs-role-logs-reader")
+    # one component per link: the ECK half is a child of the link
+    half = mocks.one("eceeck:index:EckLinkEnd")
+    assert half.parent.endswith("eceeck:index:RemoteClusterLink::search-logs")
+    assert key.parent == half.urn
     # ECK side -> key: the key is made on the remote's HTTP API with the elastic password
     assert key.inputs["target"] == {
         "kind": "direct",

@@ -98,8 +98,8 @@ def _authority_key_identifier(ca: Issued) -> x509.AuthorityKeyIdentifier:
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
-def make_server(ca: Issued, dns_name: str, ip: str = "127.0.0.1", *, days: int = 365) -> Issued:
-    """A server certificate signed by `ca`, for `dns_name` and `ip`."""
+def make_server(ca: Issued, dns_name: str, ip: str | None = "127.0.0.1", *, days: int = 365) -> Issued:
+    """A server certificate signed by `ca`, for `dns_name` and `ip` (none when `ip` is None)."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
@@ -112,7 +112,9 @@ def make_server(ca: Issued, dns_name: str, ip: str = "127.0.0.1", *, days: int =
         .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(dns_name), x509.IPAddress(ipaddress.ip_address(ip))]),
+            x509.SubjectAlternativeName(
+                [x509.DNSName(dns_name), *([x509.IPAddress(ipaddress.ip_address(ip))] if ip else [])]
+            ),
             critical=False,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)

@@ -153,7 +153,7 @@ def clear(env: EmulatedLink) -> None:
         env.control(running, "DELETE", "requests")
 
 
-def figure_calls(stack: EngineStack) -> dict[str, Any]:
+def figure_calls(stack: EngineStack[EmulatedLink]) -> dict[str, Any]:
     env, cli = stack.env, stack.cli
     measured: dict[str, Any] = {}
     clear(env)
@@ -191,7 +191,7 @@ def figure_calls(stack: EngineStack) -> dict[str, Any]:
     }
 
 
-def figure_state(stack: EngineStack) -> dict[str, Any]:
+def figure_state(stack: EngineStack[EmulatedLink]) -> dict[str, Any]:
     resources = stack.cli.export()["deployment"]["resources"]
     per_type: dict[str, dict[str, int]] = {}
     for resource in resources:
@@ -207,7 +207,7 @@ def figure_state(stack: EngineStack) -> dict[str, Any]:
     return {"total_bytes": total, "resources": len(resources), "by_type": per_type}
 
 
-def figure_connect_time(stack: EngineStack, plan_seconds: float) -> dict[str, Any]:
+def figure_connect_time(stack: EngineStack[EmulatedLink], plan_seconds: float) -> dict[str, Any]:
     env, cli = stack.env, stack.cli
     samples = []
     for _ in range(3):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 
@@ -15,6 +15,7 @@ from tools.pulumi_cli import PulumiCli
 from tools.toolchains import ROOT
 
 PASSPHRASE = "engine-tests-passphrase"
+Env = TypeVar("Env")
 PROJECT = "ece-eck-remote"
 
 
@@ -72,9 +73,11 @@ def link_config(
 
 
 @dataclass
-class EngineStack:
+class EngineStack(Generic[Env]):
+    """A stack of the project copy, with what its config points at (`env`: the emulators, or real nodes)."""
+
     cli: PulumiCli
-    env: EmulatedLink
+    env: Env
     project: Path
     rendered: Path
     transcripts: list[str] = field(default_factory=list)
@@ -103,13 +106,18 @@ class EngineStack:
         return self.record(self.cli.refresh(*excludes, *extra))
 
 
-def make_engine_stack(tmp: Path, env: EmulatedLink, stack: str, *, render: bool = True) -> EngineStack:
-    """A stack on a copy of the project; `render=False` leaves out what only render mode takes (the password)."""
+def new_stack(tmp: Path, env: Env, stack: str) -> EngineStack[Env]:
+    """An initialised, empty stack on a fresh copy of the project (state, home and manifests under `tmp`)."""
     project = copy_project(tmp / "project")
-    rendered = tmp / "rendered"
     cli = PulumiCli(project_dir=project, stack=stack, state_dir=tmp / "state", passphrase=PASSPHRASE, home=tmp / "home")
     cli.init()
-    engine = EngineStack(cli, env, project, rendered)
+    return EngineStack(cli, env, project, tmp / "rendered")
+
+
+def make_engine_stack(tmp: Path, env: EmulatedLink, stack: str, *, render: bool = True) -> EngineStack[EmulatedLink]:
+    """A stack on a copy of the project; `render=False` leaves out what only render mode takes (the password)."""
+    engine = new_stack(tmp, env, stack)
+    cli, rendered = engine.cli, engine.rendered
     engine.write_config(link_config(env, rendered=rendered))
     cli.set_config(f"{PROJECT}:secrets.ece.apiKey", ECE_API_KEY, secret=True, path=True)
     if render:

@@ -24,15 +24,15 @@ from pulumi.dynamic import (
 from .. import names
 from ..dynamic import changed_keys, check_alias, require
 from ..validation import ES_MIN_API_KEY_MODEL, Version
-from .client import EceApiError, EceClient
+from .client import Deployment, EceApiError, EceClient
 from .connection_props import check_connection, client_from
 
 INPUTS = ("ece", "ece_credentials", "deployment_id", "ref_id", "alias", "value", "plan_timeout_seconds")
 REPLACE_ON = ("deployment_id", "ref_id", "alias")
 
 
-def _needs_restart(client: EceClient, deployment_id: str, ref_id: str) -> bool:
-    version = client.get_deployment(deployment_id).es_version(ref_id)
+def _needs_restart(deployment: Deployment, ref_id: str) -> bool:
+    version = deployment.es_version(ref_id)
     try:
         return version is not None and Version.of(version) < ES_MIN_API_KEY_MODEL
     except ValueError:
@@ -49,10 +49,11 @@ def _set(client: EceClient, props: Mapping[str, Any]) -> dict[str, Any]:
         raise EceApiError(
             f"set keystore of {deployment_id}/{ref_id}", None, None, f"'{key}' is missing after it was set"
         )
-    restarted = _needs_restart(client, deployment_id, ref_id)
+    before = client.get_deployment(deployment_id)
+    restarted = _needs_restart(before, ref_id)
     if restarted:
         client.restart_elasticsearch(deployment_id, ref_id)
-        client.wait_for_plan(deployment_id, ref_id, float(props["plan_timeout_seconds"]))
+        client.wait_for_plan(deployment_id, ref_id, float(props["plan_timeout_seconds"]), before=before)
     return {**{k: props.get(k) for k in INPUTS}, "setting": key, "restarted": restarted}
 
 

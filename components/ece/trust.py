@@ -154,7 +154,7 @@ def change_entry(client: EceClient, ref: EntryRef, mutate: Mutation, plan_timeou
                 time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))  # noqa: S311 (jitter)
                 continue
             raise
-        finished = client.wait_for_plan(deployment_id, resource["ref_id"], plan_timeout)
+        finished = client.wait_for_plan(deployment_id, resource["ref_id"], plan_timeout, before=deployment)
         return find_entry(finished.trust(resource["ref_id"]), name)
     raise EceApiError(
         f"update trust of {deployment_id}",

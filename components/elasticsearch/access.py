@@ -1,7 +1,11 @@
 """The access of a cross-cluster API key, in one canonical form for requests, state and comparisons.
 
-Elasticsearch echoes `access` with `allow_restricted_indices` always present and `query` objects as strings, so
-desired and live access are both brought to that form before they are compared or hashed.
+The form is the one `GET /_security/api_key` answers (RoleDescriptor.IndicesPrivileges#toXContent): `names` and
+`field_security.grant`/`except` always lists (a single string is accepted on input), `allow_restricted_indices`
+always present, `query` a JSON string (an object is stored as its JSON text and answered as a string). Desired and
+live access are both brought to it before they are compared or hashed, so a `names: "logs-*"` or a `query` object
+in the program shows no change after a refresh. A JSON query is re-serialised compactly with sorted keys, so the
+text we send is the text Elasticsearch answers, and a key made by hand with another key order still compares equal.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ def _entry(entry: Mapping[str, Any], *, search: bool) -> dict[str, Any]:
     }
     if search and entry.get("field_security"):
         security = entry["field_security"]
-        result["field_security"] = {key: list(security[key]) for key in ("grant", "except") if key in security}
+        result["field_security"] = {key: _names(security[key]) for key in ("grant", "except") if key in security}
     if search and entry.get("query") not in (None, ""):
         result["query"] = _query(entry["query"])
     return result

@@ -54,6 +54,21 @@ def _metadata(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# `certificate_identity` against the Elasticsearch version (read in elastic/elasticsearch's compiled classes from Maven
+# Central: 8.19.21, 9.1.3 and 9.5.3, the 9.x nearest above 9.3 published there; the sources are the same paths):
+# - Before 9.3 the field does not exist. x-pack/plugin/security/.../rest/action/apikey/RestCreateCrossClusterApiKeyAction
+#   (parser "cross_cluster_api_key_request") and RestUpdateCrossClusterApiKeyAction (parser
+#   "update_cross_cluster_api_key_request_payload") declare only name/access/expiration/metadata, and their
+#   ConstructingObjectParser refuses any other field, a null one included: 400 x_content_parse_exception
+#   "[<parser>] unknown field [certificate_identity]" (a real 8.19.21 node answers exactly that). So the field is
+#   sent only when the program sets it, or as null to clear one that the key has (possible on 9.3+ only).
+# - 9.3+: create declares it ValueType.STRING (a null is refused: "certificate_identity doesn't support values of
+#   type: VALUE_NULL"); update declares it STRING_OR_NULL and turns a null into `new CertificateIdentity(null)`.
+#   x-pack/plugin/security/.../authc/ApiKeyService#maybeBuildUpdatedDocument keeps the stored identity when the
+#   field is absent, writes none (clears it) for an explicit null, and writes a new string as given; #isNoop counts
+#   the field only when its value differs from the stored one. x-pack/plugin/core/.../apikey/
+#   UpdateCrossClusterApiKeyRequest#validate accepts an update of the identity alone ("must update [access],
+#   [metadata], or [certificate_identity] for cross-cluster API keys").
 def _grants(props: Mapping[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {"access": canonical(props["access"]), "metadata": _metadata(props)}
     if props.get("expiration"):
@@ -295,13 +310,21 @@ class CrossClusterApiKeyAccessProvider(ResourceProvider):
         }
 
     @staticmethod
-    def _send(es: ElasticsearchCaller, props: Mapping[str, Any]) -> None:
-        """One PUT; Elasticsearch itself answers for a key that is gone or invalidated (404/400, named)."""
+    def _send(
+        es: ElasticsearchCaller, props: Mapping[str, Any], *, identity_before: Any, send_expiration: bool
+    ) -> bool:
+        """One PUT; Elasticsearch itself answers for a key that is gone or invalidated (404/400, named). Returns
+        whether `expiration` was sent, that is whether the key's absolute expiry moved (to now + expiration)."""
         key_id = props["key_id"]
-        body = {**_grants(props), "certificate_identity": props.get("certificate_identity")}
+        body = _grants(props)
+        if not send_expiration:
+            body.pop("expiration", None)
+        if identity_before and not props.get("certificate_identity"):
+            body["certificate_identity"] = None  # 9.3+ clears it (see the note above `_grants`)
         es.request(
             f"update cross-cluster API key {key_id}", "PUT", f"_security/cross_cluster/api_key/{key_id}", json=body
         )
+        return "expiration" in body
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         id_ = f"{props['key_id']}-access"
@@ -314,17 +337,29 @@ class CrossClusterApiKeyAccessProvider(ResourceProvider):
             what = f"update cross-cluster API key {props['key_id']}"
             raise ElasticsearchApiError(what, 404, "resource_not_found_exception", "the key is gone or invalidated")
         if not _grants_match(live, props):
-            self._send(es, props)
+            # First time these grants meet this key (adoption, or grants that differ from its creation): the
+            # declared expiration is applied from now, and the key is read back for its new absolute expiry.
+            self._send(es, props, identity_before=live.get("certificate_identity"), send_expiration=True)
             live = get_key(es, props["key_id"]) or live
         return CreateResult(id_, self._outputs(props, live.get("expiration")))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """An unchanged `expiration` is left out of the PUT. Sent, Elasticsearch moves the key's expiry to now +
+        expiration (ApiKeyService#maybeBuildUpdatedDocument: `expiration_time = getApiKeyExpiration(clock.instant(),
+        request.getExpiration())` whenever the request has one, and #isNoop is then false; 8.19.21 and 9.5.3 alike),
+        so every access change would extend the key's life and state would need a read to stay true. Left out, the
+        expiry and `expires_at` both stay: no extra call. A changed expiration is sent, then read back (one GET)."""
         if not changed_keys(olds, news, GRANTS):
             return UpdateResult(self._outputs(news, olds.get("expires_at")))
         es = caller(news["target"], news["credentials"])
-        self._send(es, news)
+        moved = self._send(
+            es,
+            news,
+            identity_before=olds.get("certificate_identity"),
+            send_expiration=news.get("expiration") != olds.get("expiration"),
+        )
         expires_at = olds.get("expires_at")
-        if news.get("expiration") != olds.get("expiration"):  # only then has the absolute expiry moved
+        if moved:
             expires_at = (get_key(es, news["key_id"]) or {}).get("expiration")
         return UpdateResult(self._outputs(news, expires_at))
 

@@ -65,7 +65,7 @@ def caller(
 ) -> ElasticsearchCaller:
     if target.get("kind") == "ece-proxy":
         ece = EceConnection.from_props(target["ece"])
-        prefix = f"/api/v1/regions/{ece.region}" if ece.region else "/api/v1"
+        prefix = ece.api_prefix("deployments")  # global in ECE: never under /regions/<region> (see api_prefix)
         base = f"{ece.url.rstrip('/')}{prefix}/deployments/{target['deployment_id']}/elasticsearch/{target.get('ref_id') or '_main'}/proxy"
         http = HttpClient(
             base,

@@ -1,7 +1,16 @@
 """`RemoteConnectionCheck`: done means connected.
 
-Polls `GET _remote/info` on the local cluster until the alias is `connected: true` in proxy mode with credentials,
-bounded by a timeout. When it does not connect, it looks at every part it can read (the alias's settings, the
+Probes the local cluster until a request really crosses the link, bounded by a timeout. `GET _remote/info` cannot
+tell: it makes no connection attempt and only reports sockets that happen to be open (checked on a real 8.19.21
+node: it said `connected: false` for 30 s after the remote became reachable). So each probe is
+`GET _resolve/cluster/<alias>:*` (8.13+), which reuses the open connection or makes one attempt, and whose request is
+authorised on the remote with the key (TransportResolveClusterAction: unreachable or a rejected key is
+`connected: false`). Some patch releases (elastic/elasticsearch#119516, reverted by #124241) fail fast on a
+disconnected remote and only start an attempt in the background: the next probe sees it, so polling covers both.
+`_remote/info` then only confirms the configuration (proxy mode, credentials loaded). Through
+ECE's proxy each call may reach another node; neither answer depends on which: every node attempts on demand. On
+versions without `_resolve/cluster` (the certificate model allows them) the probe is a cross-cluster
+`GET <alias>:*/_search?size=0`, read from its `_clusters` section. When it does not connect, it looks at every part it can read (the alias's settings, the
 keystore key names on ECE, the trusted CA entry, the API key on the remote) and says what is wrong and what to
 check. A CA rotation is finished here: once the link is up with both CAs trusted, the old one is removed and the
 link must come up again with the new CA alone; if it does not, the old CA is put back and the check fails.
@@ -10,6 +19,7 @@ link must come up again with the new CA alone; if it does not, the old CA is put
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -23,6 +33,7 @@ from ..http import ApiError
 from ..pem import fingerprint
 from ..polling import WaitTimeoutError, wait_for
 from .client import ElasticsearchCaller, caller, check_target
+from .remote_settings import rebuild_connection
 
 INPUTS = ("target", "credentials", "alias", "expected", "requires_credentials", "remote", "trust", "timeout_seconds")
 
@@ -37,11 +48,62 @@ def remote_info(es: ElasticsearchCaller, alias: str) -> dict[str, Any] | None:
     return dict(entry) if isinstance(entry, Mapping) else None
 
 
-def is_connected(info: Mapping[str, Any] | None, *, requires_credentials: bool = True) -> bool:
-    """Connected in proxy mode; with API-key credentials loaded, unless the TLS-certificate model is used."""
-    if not (info and info.get("connected") and info.get("mode") == "proxy"):
+def is_configured(info: Mapping[str, Any] | None, *, requires_credentials: bool = True) -> bool:
+    """In proxy mode; with API-key credentials loaded, unless the TLS-certificate model is used."""
+    if not (info and info.get("mode") == "proxy"):
         return False
     return bool(info.get("cluster_credentials")) or not requires_credentials
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whether a request crossed the link, and what the local cluster said when it did not."""
+
+    connected: bool
+    detail: str
+
+
+def reach(es: ElasticsearchCaller, alias: str) -> Reach:
+    """One request across the link (`_resolve/cluster`, or a cross-cluster search where that API does not exist)."""
+    response = es.request(
+        f"resolve remote cluster '{alias}'", "GET", f"_resolve/cluster/{alias}:*", ok=(200, 400, 404, 405)
+    )
+    body = _json(response)
+    if response.status_code == 200 and isinstance(body.get(alias), Mapping):
+        entry = body[alias]
+        if entry.get("connected") is True:
+            return Reach(True, "connected")
+        return Reach(False, str(entry.get("error") or "the local cluster could not reach the remote"))
+    raw_error = body.get("error")
+    error: Mapping[str, Any] = raw_error if isinstance(raw_error, Mapping) else {}
+    if response.status_code == 404 and error.get("type") == "no_such_remote_cluster_exception":
+        return Reach(False, f"alias '{alias}' is not configured on the local cluster")
+    return _search_reach(es, alias)
+
+
+def _search_reach(es: ElasticsearchCaller, alias: str) -> Reach:
+    """Before 8.13: a cross-cluster search of nothing in particular makes the attempt; `_clusters` tells."""
+    response = es.request(
+        f"search remote cluster '{alias}'",
+        "GET",
+        f"{alias}:*/_search",
+        params={"size": "0", "ignore_unavailable": "true", "allow_no_indices": "true"},
+        ok=(200, 400, 401, 403, 404, 500, 503),
+    )
+    clusters = _json(response).get("_clusters") or {}
+    if response.status_code == 200 and clusters.get("total") and clusters.get("successful") == clusters.get("total"):
+        return Reach(True, "connected")
+    error = _json(response).get("error")
+    reason = error.get("reason") if isinstance(error, Mapping) else error
+    return Reach(False, str(reason or "the cross-cluster search skipped the remote"))
+
+
+def _json(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _ece(trust: Mapping[str, Any]) -> EceClient:
@@ -108,35 +170,44 @@ def diagnose(props: Mapping[str, Any], info: Mapping[str, Any] | None) -> list[s
 
 
 class _NotConnectedError(Exception):
-    def __init__(self, info: dict[str, Any] | None) -> None:
+    def __init__(self, info: dict[str, Any] | None, detail: str) -> None:
         super().__init__("not connected")
         self.info = info
+        self.detail = detail
 
 
 def _wait_connected(es: ElasticsearchCaller, props: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+    """Until a request crosses the link and the alias is configured as declared; returns its `_remote/info`."""
     alias, requires = props["alias"], props.get("requires_credentials", True) is not False
-    last: dict[str, Any] | None = None
+    last: dict[str, Any] = {"info": None, "detail": "no answer yet"}
 
     def probe() -> dict[str, Any] | None:
-        nonlocal last
-        last = remote_info(es, alias)
-        return last if is_connected(last, requires_credentials=requires) else None
+        crossed = reach(es, alias)
+        last["detail"] = crossed.detail
+        if not crossed.connected:
+            return None
+        last["info"] = info = remote_info(es, alias)
+        return info if info is not None and is_configured(info, requires_credentials=requires) else None
 
     try:
-        return wait_for(probe, timeout=timeout, describe=lambda: f"remote '{alias}' is not connected")
+        return wait_for(probe, timeout=timeout, describe=lambda: f"remote '{alias}': {last['detail']}")
     except WaitTimeoutError:
-        raise _NotConnectedError(last) from None
+        info = last["info"] if last["info"] is not None else remote_info(es, alias)
+        raise _NotConnectedError(info, last["detail"]) from None
 
 
-def _failure(props: Mapping[str, Any], info: Mapping[str, Any] | None, timeout: float) -> RemoteConnectionError:
+def _failure(
+    props: Mapping[str, Any], info: Mapping[str, Any] | None, detail: str, timeout: float
+) -> RemoteConnectionError:
     seen = (
         "not configured"
         if info is None
         else (
-            f"connected={info.get('connected')}, mode={info.get('mode')}, proxy_address={info.get('proxy_address')}, "
+            f"mode={info.get('mode')}, proxy_address={info.get('proxy_address')}, "
             f"server_name={info.get('server_name') or ''}, credentials={'yes' if info.get('cluster_credentials') else 'none'}"
         )
     )
+    seen = f"{seen}; the local cluster said: {detail}"
     problems = diagnose(props, info) or [
         "settings, credentials, trust and key all look right from the APIs, so check the path itself: the load "
         "balancer's port must forward to targetPort 9443, the remote cluster server must be enabled, the TLS server "
@@ -157,6 +228,7 @@ def _finish_rotation(es: ElasticsearchCaller, props: Mapping[str, Any], timeout:
     ref = EntryRef(trust["deployment_id"], trust.get("ref_id") or "_main", trust["entry_name"])
     plan_timeout = float(trust.get("plan_timeout_seconds") or 600)
     remove_certificates(client, ref, retiring, plan_timeout)
+    rebuild_connection(es, props["alias"])  # the open connection was made while the old CA was still trusted
     try:
         _wait_connected(es, props, timeout)
     except _NotConnectedError:
@@ -177,13 +249,17 @@ def _finish_rotation(es: ElasticsearchCaller, props: Mapping[str, Any], timeout:
     return retiring
 
 
-def _check(props: Mapping[str, Any]) -> dict[str, Any]:
+def _check(props: Mapping[str, Any], *, fresh_handshake: bool) -> dict[str, Any]:
+    """`fresh_handshake`: drop the open connection first, so that what is proven is the link as it is now (an open
+    socket was handshaken with whatever CA and address held when it opened)."""
     es = caller(props["target"], props["credentials"])
     timeout = float(props["timeout_seconds"])
+    if fresh_handshake:
+        rebuild_connection(es, props["alias"])
     try:
         info = _wait_connected(es, props, timeout)
     except _NotConnectedError as failure:
-        raise _failure(props, failure.info, timeout) from None
+        raise _failure(props, failure.info, failure.detail, timeout) from None
     retired = _finish_rotation(es, props, timeout)
     return {
         **{key: props.get(key) for key in INPUTS},
@@ -206,15 +282,23 @@ class RemoteConnectionCheckProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(f"{props['alias']}-connection", _check(props))
+        # The settings were just written, which rebuilt the connection (or made the first one).
+        return CreateResult(f"{props['alias']}-connection", _check(props, fresh_handshake=False))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(_check(news))
+        return UpdateResult(_check(news, fresh_handshake=True))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        info = remote_info(caller(props["target"], props["credentials"]), props["alias"])
+        """One fresh probe: a CA or key changed by hand since the connection opened shows only in a new handshake."""
+        es = caller(props["target"], props["credentials"])
+        alias = props["alias"]
+        info = remote_info(es, alias)
+        requires = props.get("requires_credentials", True) is not False
+        connected = False
+        if is_configured(info, requires_credentials=requires):
+            rebuild_connection(es, alias)
+            connected = reach(es, alias).connected
         inputs = {key: props.get(key) for key in INPUTS}
-        connected = is_connected(info, requires_credentials=props.get("requires_credentials", True) is not False)
         return ReadResult(id_, {**props, "connected": connected}, inputs)
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:

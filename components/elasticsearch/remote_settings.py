@@ -37,6 +37,7 @@ INPUTS = (
 )
 REPLACE_ON = ("target", "alias")
 SNIFF_KEYS = ("seeds", "node_connections")
+DEFAULT_PROXY_SOCKET_CONNECTIONS = 18  # RemoteClusterSettings: cluster.remote.<alias>.proxy_socket_connections
 
 
 def prefix(alias: str) -> str:
@@ -52,6 +53,23 @@ def live_settings(es: ElasticsearchCaller, alias: str) -> dict[str, Any]:
     """The alias's persistent settings, keys without the `cluster.remote.<alias>.` prefix."""
     body = es.request("get cluster settings", "GET", "_cluster/settings", params={"flat_settings": "true"}).json()
     return _of_alias(body.get("persistent") or {}, alias)
+
+
+def rebuild_connection(es: ElasticsearchCaller, alias: str) -> None:
+    """Make the local cluster drop the alias's open connection, so the next request opens one with a fresh TLS
+    handshake (against the CAs trusted now). Elasticsearch rebuilds a proxy-mode connection when its socket count
+    changes (`ProxyConnectionStrategy.strategyMustBeRebuilt`), so the count is moved by one and put back, which
+    leaves the settings exactly as they were."""
+    key = prefix(alias) + "proxy_socket_connections"
+    current = live_settings(es, alias).get("proxy_socket_connections")
+    moved = int(current or DEFAULT_PROXY_SOCKET_CONNECTIONS) + 1
+    for value in (moved, current):
+        es.request(
+            f"rebuild the connection of remote cluster '{alias}'",
+            "PUT",
+            "_cluster/settings",
+            json={"persistent": {key: value}},
+        )
 
 
 def _wanted(props: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """ECE (Elastic Cloud Enterprise 3.8) REST API emulator, for the ECE side of ECE -> ECK remote clusters.
 
-Run: `python -m emulators.ece --port N` (flags in `__main__.py`). Routes, each under `/api/v1` and under
-`/api/v1/regions/{region}` (an unknown region answers 404 `root.region_not_found`):
+Run: `python -m emulators.ece --port N` (flags in `__main__.py`). Routes, each under `/api/v1` only (deployment routes
+are global in ECE; under `/api/v1/regions/{region}` they are unknown routes, see app.py `PREFIX`):
   GET  /deployments/{id}                                   DeploymentGetResponse (+ x-cloud-resource-* headers)
   PUT  /deployments/{id}?version=&validate_only=           DeploymentUpdateRequest -> DeploymentUpdateResponse
   GET|PATCH /deployments/{id}/elasticsearch/{ref_id}/keystore   KeystoreContents (values never readable)
@@ -12,7 +12,10 @@ Auth: `Authorization: ApiKey <key>` or HTTP basic; otherwise 401 `root.unauthent
 
 Choices where the swagger is silent (each also noted where it is implemented):
 - `?version=` mismatch on PUT: 409 `deployments.version_conflict`, the `<area>.version_conflict`/409 pattern of the
-  other versioned resources (errors.py). The same answer serves the `conflict` fault kind.
+  other versioned resources (errors.py). The same answer serves the `conflict` fault kind; since the swagger
+  documents none, `POST /_emulator/conflict-answer` sets another shape (e.g. 400 `root.version_conflict`).
+- Plans: `POST /_emulator/pending-delay` makes new plans show as pending only after a while (ECE's constructor picks
+  a plan up after the PUT has answered); `fail-next-plan` fails one with a `failure_type` in its step log.
 - PUT while a plan is pending: accepted; its plan supersedes the pending one, which goes to history cancelled
   (app.py `update_deployment`; plans.py). `_restart` keeps the documented 422 unless `cancel_pending=true`.
 - Proxy without `X-Management-Request: true`: 400 `root.invalid_data` (app.py `proxy`); upstream unreachable:

@@ -1,5 +1,5 @@
 """`python -m emulators.ece --port N [--api-key K] [--username U --password P] [--plan-seconds S]
-[--fixture FILE.json] [--region R] [--deployment-es ID=URL] [--deployment-es-password ID=PASSWORD]
+[--fixture FILE.json] [--deployment-es ID=URL] [--deployment-es-password ID=PASSWORD]
 [--deployment-es-ca ID=CA_FILE]`: serve the ECE emulator until interrupted."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import argparse
 from emulators.common import main
 from emulators.ece.app import EceEmulator, load_fixtures
 from emulators.ece.auth import DEFAULT_API_KEY, DEFAULT_PASSWORD, DEFAULT_USERNAME
-from emulators.ece.fixtures import REGION, default_fixture
+from emulators.ece.fixtures import default_fixture
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
@@ -28,7 +28,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--password", default=DEFAULT_PASSWORD, help="HTTP basic password")
     parser.add_argument("--plan-seconds", type=float, default=0.5, help="how long a plan stays pending")
     parser.add_argument("--fixture", help="JSON file: a deployment fixture or a list of them (replaces the default)")
-    parser.add_argument("--region", default=REGION, help="the ECE region accepted in /api/v1/regions/{region}/...")
     parser.add_argument("--deployment-es", action="append", default=[], metavar="ID=URL")
     parser.add_argument("--deployment-es-password", action="append", default=[], metavar="ID=PASSWORD")
     parser.add_argument("--deployment-es-ca", action="append", default=[], metavar="ID=CA_FILE")
@@ -54,7 +53,6 @@ def build(args: argparse.Namespace) -> EceEmulator:
             password=args.password,
             plan_seconds=args.plan_seconds,
             fixtures=fixtures,
-            region=args.region,
         )
     except ValueError as error:
         raise SystemExit(f"invalid fixture: {error}") from error

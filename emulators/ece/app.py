@@ -1,4 +1,4 @@
-"""The ECE emulator: API routes (under `/api/v1` and `/api/v1/regions/{region}`), auth, plans, pushes."""
+"""The ECE emulator: API routes (under `/api/v1`, never under `/api/v1/regions/{region}`), auth, plans, pushes."""
 
 from __future__ import annotations
 
@@ -17,16 +17,20 @@ from emulators.ece import errors, views
 from emulators.ece.auth import DEFAULT_API_KEY, DEFAULT_PASSWORD, DEFAULT_USERNAME, Credentials, header
 from emulators.ece.controls import control, state
 from emulators.ece.errors import failed, failed_many
-from emulators.ece.fixtures import REGION, default_fixture
-from emulators.ece.links import Push, Pusher, forward
-from emulators.ece.model import Deployment, ElasticsearchResource, deployment_from_fixture
-from emulators.ece.plans import RESTART, UPDATE, PlanAttempt
+from emulators.ece.fixtures import default_fixture
+from emulators.ece.links import KEYSTORE_PATH, TRUST_PATH, Push, Pusher, forward
+from emulators.ece.model import Deployment, ElasticsearchResource, NodeDriver, deployment_from_fixture
+from emulators.ece.plans import RESTART, UPDATE, PlanAttempt, PlanFailure
 from emulators.ece.trust import direct_pems
 from emulators.ece.updates import Update, keystore_changes, parse_update, validate_keystore_contents
 
 KEYSTORE_RELOAD_SINCE = (8, 14, 0)
 
-PREFIX = r"/api/v1(?:/regions/(?P<region>[^/]+))?"
+# Every route here is a `/deployments` route, which ECE serves only at the global path: cloud-sdk-go never puts a
+# region in front of one because "the /deployments path does not work with the region interpolated in the URL"
+# (elastic/cloud-sdk-go#46; pkg/api/client_runtime.go `globalPath`). Under `/regions/<region>` they are unknown
+# routes, answered like any other unknown route (404 `root.resource_not_found`, `not_found`).
+PREFIX = r"/api/v1"
 DEPLOYMENT = r"/deployments/(?P<deployment_id>[^/]+)"
 ES_RESOURCE = DEPLOYMENT + r"/elasticsearch/(?P<ref_id>[^/]+)"
 PROXY = DEPLOYMENT + r"/(?P<kind>[^/]+)/(?P<ref_id>[^/]+)/proxy/(?P<proxy_path>.*)"
@@ -54,16 +58,17 @@ class EceEmulator(Emulator):
         password: str | None = DEFAULT_PASSWORD,
         plan_seconds: float = 0.5,
         fixtures: list[Any] | None = None,
-        region: str = REGION,
     ) -> None:
         super().__init__()
         self.credentials = Credentials(api_key, username, password)
         self.plan_seconds = plan_seconds
-        self.region = region
+        self.pending_delay = 0.0  # how long a new plan stays unseen before it shows as pending
+        self.conflict_answer = errors.DEFAULT_CONFLICT_ANSWER
         self.deployments: dict[str, Deployment] = {}
-        self.plan_failures: list[str] = []  # for the next plans of any deployment
+        self.plan_failures: list[PlanFailure] = []  # for the next plans of any deployment
         self.pusher = Pusher()
-        self.conflict_response = lambda _request: errors.version_conflict("(injected fault)")
+        self._nodes: dict[str, NodeDriver] = {}
+        self.conflict_response = lambda _request: self._conflict("(injected fault)")
         self._fixtures = copy.deepcopy(fixtures if fixtures is not None else [default_fixture()])
         self._initial_plan_seconds = plan_seconds
         for fixture in self._fixtures:
@@ -82,8 +87,16 @@ class EceEmulator(Emulator):
         """Add or replace a deployment from a fixture (ValueError when it is invalid)."""
         deployment = deployment_from_fixture(fixture)
         with self.lock:
+            deployment.link.node = self._nodes.get(deployment.id)
             self.deployments[deployment.id] = deployment
         return deployment
+
+    def attach_node(self, deployment_id: str, node: NodeDriver) -> None:
+        """Let `node` receive the deployment's trust and keystore when plans apply (kept across `reset`)."""
+        with self.lock:
+            self._nodes[deployment_id] = node
+            if deployment_id in self.deployments:
+                self.deployments[deployment_id].link.node = node
 
     def reset(self) -> None:
         """Back to the start: the initial fixtures (fresh CAs), plan duration, no faults, log or pushes."""
@@ -94,14 +107,13 @@ class EceEmulator(Emulator):
             self.log.clear()
             self.pusher.clear()
             self.plan_seconds = self._initial_plan_seconds
+            self.pending_delay = 0.0
+            self.conflict_answer = errors.DEFAULT_CONFLICT_ANSWER
             for fixture in self._fixtures:
                 self.add_deployment(fixture)
 
     def _api(self, method: str, suffix: str, handler: Handler) -> None:
         def wrapped(request: Request, match: re.Match[str]) -> Response:
-            region = match.group("region")
-            if region is not None and region not in self._regions():
-                return failed(404, errors.UNKNOWN_REGION, f"Region [{region}] cannot be found")
             self.tick()
             try:
                 return handler(request, match)
@@ -110,9 +122,8 @@ class EceEmulator(Emulator):
 
         self.route(method, PREFIX + suffix, wrapped)
 
-    def _regions(self) -> set[str]:
-        with self.lock:
-            return {self.region} | {r.region for d in self.deployments.values() for r in d.resources}
+    def _conflict(self, detail: str) -> Response:
+        return errors.version_conflict(detail, self.conflict_answer)
 
     def dispatch(self, request: Request) -> Response:
         if not self.credentials.accept(request):
@@ -163,7 +174,7 @@ class EceEmulator(Emulator):
             Push(
                 deployment.id,
                 replace(deployment.link),
-                "/_emulator/trust",
+                TRUST_PATH,
                 {"certificates": direct_pems(resource.trust)},
             )
         )
@@ -173,17 +184,24 @@ class EceEmulator(Emulator):
     def _push_keystore(self, deployment: Deployment, resource: ElasticsearchResource, *, reload: bool) -> None:
         secrets = {key: entry.value for key, entry in sorted(resource.keystore.items())}
         self.pusher.enqueue(
-            Push(deployment.id, replace(deployment.link), "/_emulator/keystore", {"secrets": secrets, "reload": reload})
+            Push(deployment.id, replace(deployment.link), KEYSTORE_PATH, {"secrets": secrets, "reload": reload})
         )
 
     def start_plan(
         self, deployment: Deployment, resource: ElasticsearchResource, kind: str, plan: dict[str, Any]
     ) -> PlanAttempt:
-        """A new pending attempt (superseding any pending one), finished by a timer after `plan_seconds`."""
+        """A new pending attempt (superseding any pending one), shown after `pending_delay` and finished by a timer
+        `plan_seconds` later."""
         failures = deployment.plan_failures or self.plan_failures
         failure = failures.pop(0) if failures else None
         attempt = resource.plans.start(
-            kind, plan=plan, now=now(), duration=self.plan_seconds, failure=failure, reload_keystore=kind == RESTART
+            kind,
+            plan=plan,
+            now=now(),
+            duration=self.plan_seconds,
+            failure=failure,
+            reload_keystore=kind == RESTART,
+            delay=self.pending_delay,
         )
         self._schedule(attempt)
         return attempt
@@ -233,7 +251,7 @@ class EceEmulator(Emulator):
                 return failed_many(400, problems)
             expected = request.param("version")
             if expected is not None and expected != str(deployment.version):
-                return errors.version_conflict(
+                return self._conflict(
                     f"Deployment [{deployment.id}] is at version [{deployment.version}], not [{expected}]."
                 )
             if not request.flag("validate_only", False):

@@ -4,8 +4,15 @@ POST   deployments                    body: a fixture or a list of fixtures (see
 DELETE deployments/{id}               -> {}
 GET    plan-duration                  -> {"seconds": float}
 POST   plan-duration                  {"seconds": 0.2} -> {"seconds": 0.2}
-POST   fail-next-plan                 {"deployment_id"?: id, "message"?: str, "times"?: 1}
-                                      -> {"deployment_id": id|null, "pending_failures": n}
+GET    pending-delay                  -> {"seconds": float}
+POST   pending-delay                  {"seconds": 1.0}: new plans show as pending only that long after they are
+                                      started (a GET right after the PUT sees none) -> {"seconds": 1.0}
+POST   fail-next-plan                 {"deployment_id"?: id, "message"?: str, "times"?: 1, "failure_type"?: str,
+                                       "internal_details"?: {str: str}}: the next plans end with an error step whose
+                                      info_log carries them -> {"deployment_id": id|null, "pending_failures": n}
+GET    conflict-answer                -> {"status": 409, "code": "deployments.version_conflict"}
+POST   conflict-answer                {"status": 409|400, "code": "<area>.version_conflict"|...}: the answer to a
+                                      stale `?version=` and to the `conflict` fault -> the shape
 GET    keystore/{id}[/{ref_id}]       -> {"secrets": {"<key>": {"value": "...", "as_file": false}}} (with values)
 POST   elasticsearch-link             {"deployment_id": id, "url": "http://..."|null, "password"?: str, "ca_file"?: str}
                                       -> {"deployment_id", "url", "password_set", "ca_file"}
@@ -20,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulators.common import Request, Response
 from emulators.ece.model import Deployment
-from emulators.ece.plans import PlanAttempt
+from emulators.ece.plans import DEFAULT_FAILURE_TYPE, PlanAttempt, PlanFailure
 from emulators.ece.trust import render_trust
 
 if TYPE_CHECKING:
@@ -49,7 +56,7 @@ def deployment_state(deployment: Deployment) -> dict[str, Any]:
         "environment_id": deployment.environment_id,
         "elasticsearch_url": deployment.link.url,
         "elasticsearch_password_set": deployment.link.password is not None,
-        "plan_failures": list(deployment.plan_failures),
+        "plan_failures": [failure.message for failure in deployment.plan_failures],
         "ca_pem": deployment.ca.certificate_pem,
         "resources": {
             resource.ref_id: {
@@ -73,11 +80,13 @@ def deployment_state(deployment: Deployment) -> dict[str, Any]:
 
 
 def state(emulator: EceEmulator) -> dict[str, Any]:
-    """Everything, with keystore values: `{"plan_seconds", "plan_failures", "deployments": {id: ...}, "pushes"}`."""
+    """Everything, with keystore values: `{"plan_seconds", "pending_delay", "plan_failures", "deployments": {id: ...},
+    "pushes"}`. A pending plan is listed even while it is not yet shown by the API."""
     with emulator.lock:
         return {
             "plan_seconds": emulator.plan_seconds,
-            "plan_failures": list(emulator.plan_failures),
+            "pending_delay": emulator.pending_delay,
+            "plan_failures": [failure.message for failure in emulator.plan_failures],
             "deployments": {key: deployment_state(value) for key, value in emulator.deployments.items()},
             "pushes": emulator.pusher.snapshot(),
         }
@@ -106,14 +115,16 @@ def control(emulator: EceEmulator, what: str, request: Request) -> Response:
         if emulator.deployments.pop(parts[1], None) is None:
             return Response(404, {"error": f"no deployment {parts[1]}"})
         return Response(200, {})
-    if parts == ["plan-duration"] and method == "GET":
-        return Response(200, {"seconds": emulator.plan_seconds})
-    if parts == ["plan-duration"] and method in ("POST", "PUT"):
-        seconds = body.get("seconds") if isinstance(body, dict) else None
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-            return _bad("seconds must be a non-negative number")
-        emulator.plan_seconds = float(seconds)
-        return Response(200, {"seconds": emulator.plan_seconds})
+    if parts in (["plan-duration"], ["pending-delay"]) and method in ("GET", "POST", "PUT"):
+        attribute = "plan_seconds" if parts == ["plan-duration"] else "pending_delay"
+        if method != "GET":
+            seconds = body.get("seconds") if isinstance(body, dict) else None
+            if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+                return _bad("seconds must be a non-negative number")
+            setattr(emulator, attribute, float(seconds))
+        return Response(200, {"seconds": getattr(emulator, attribute)})
+    if parts == ["conflict-answer"] and method in ("GET", "POST", "PUT"):
+        return _conflict_answer(emulator, body if method != "GET" else None)
     if parts == ["fail-next-plan"] and method == "POST":
         return _fail_next_plan(emulator, body if isinstance(body, dict) else {})
     if parts[0] == "keystore" and len(parts) in (2, 3) and method == "GET":
@@ -138,19 +149,38 @@ def control(emulator: EceEmulator, what: str, request: Request) -> Response:
     return Response(404, {"error": f"unknown control {method} {what}"})
 
 
+def _conflict_answer(emulator: EceEmulator, body: Any) -> Response:
+    if body is not None:
+        status, code = (body.get("status"), body.get("code")) if isinstance(body, dict) else (None, None)
+        if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status < 500:
+            return _bad("status must be a 4xx status code")
+        if not isinstance(code, str) or not code:
+            return _bad("code must be a non-empty string")
+        emulator.conflict_answer = (status, code)
+    status, code = emulator.conflict_answer
+    return Response(200, {"status": status, "code": code})
+
+
 def _fail_next_plan(emulator: EceEmulator, body: dict[str, Any]) -> Response:
     message = body.get("message") or DEFAULT_FAILURE
     times = body.get("times", 1)
+    failure_type = body.get("failure_type") or DEFAULT_FAILURE_TYPE
+    internal = body.get("internal_details") or {}
     if not isinstance(message, str) or not isinstance(times, int) or times < 1:
         return _bad("message must be a string and times a positive integer")
+    if not isinstance(failure_type, str) or not isinstance(internal, dict):
+        return _bad("failure_type must be a string and internal_details an object")
+    if not all(isinstance(key, str) and isinstance(value, str) for key, value in internal.items()):
+        return _bad("internal_details maps strings to strings (ClusterPlanStepLogMessageInfo)")
+    failure = PlanFailure(message, failure_type, dict(internal))
     deployment_id = body.get("deployment_id")
     if deployment_id is None:
-        emulator.plan_failures.extend([message] * times)
+        emulator.plan_failures.extend([failure] * times)
         return Response(200, {"deployment_id": None, "pending_failures": len(emulator.plan_failures)})
     deployment = emulator.deployments.get(deployment_id)
     if deployment is None:
         return Response(404, {"error": f"no deployment {deployment_id}"})
-    deployment.plan_failures.extend([message] * times)
+    deployment.plan_failures.extend([failure] * times)
     return Response(200, {"deployment_id": deployment_id, "pending_failures": len(deployment.plan_failures)})
 
 

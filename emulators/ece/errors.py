@@ -16,10 +16,10 @@ UNAUTHENTICATED = "root.unauthenticated"
 # The swagger documents no 409 for PUT /deployments/{id}?version=; the other versioned resources answer 409 with
 # `<area>.version_conflict` (templates, extensions, roles, ...), so the deployment conflict follows that pattern.
 VERSION_CONFLICT = "deployments.version_conflict"
+DEFAULT_CONFLICT_ANSWER = (409, VERSION_CONFLICT)  # (status, code); other shapes via `POST /_emulator/conflict-answer`
 # Codes the swagger has no entry for (documented in emulators/ece/__init__.py):
 UNKNOWN_ROUTE = "root.resource_not_found"
 METHOD_NOT_ALLOWED = "root.method_not_allowed"
-UNKNOWN_REGION = "root.region_not_found"
 PROXY_FAILURE = "clusters.proxy_request_failed"
 
 
@@ -57,5 +57,6 @@ def resource_not_found(deployment_id: str, kind: str, ref_id: str) -> Response:
     )
 
 
-def version_conflict(detail: str) -> Response:
-    return failed(409, VERSION_CONFLICT, f"The version you sent does not match the persisted version. {detail}".strip())
+def version_conflict(detail: str, answer: tuple[int, str] = DEFAULT_CONFLICT_ANSWER) -> Response:
+    status, code = answer
+    return failed(status, code, f"The version you sent does not match the persisted version. {detail}".strip())

@@ -1,7 +1,9 @@
-"""Calls from the ECE emulator to a deployment's Elasticsearch emulator: state pushes and the ES proxy.
+"""Calls from the ECE emulator to a deployment's Elasticsearch: state pushes and the ES proxy.
 
-Pushes are queued while the emulator lock is held (so their order is the order of the changes) and sent by
-`flush()` after it is released, one at a time; `flush()` returns only once everything queued before it was sent.
+Pushes to an Elasticsearch emulator are queued while the emulator lock is held (so their order is the order of the
+changes) and sent by `flush()` after it is released, one at a time; `flush()` returns only once everything queued
+before it was sent. A deployment whose link has a `NodeDriver` (a real node) gets the change applied at once, while
+the lock is held, so a plan shows as finished only after its node has it, as an ECE plan ends after its steps ran.
 A push failure never fails the ECE answer: it is recorded (see `Pusher.log`).
 """
 
@@ -20,6 +22,8 @@ from emulators.ece.certs import iso
 from emulators.ece.model import ElasticsearchLink
 
 PUSH_TIMEOUT = 2.0
+TRUST_PATH = "/_emulator/trust"
+KEYSTORE_PATH = "/_emulator/keystore"
 PROXY_TIMEOUT = 30.0
 ELASTIC_USER = "elastic"
 
@@ -53,10 +57,37 @@ class Pusher:
         self.log: list[dict[str, Any]] = []
 
     def enqueue(self, push: Push) -> None:
+        if push.link.node is not None:
+            self._apply(push)
+            return
         if not push.link.url:
             return
         with self._queue_lock:
             self._queue.append(push)
+
+    def _apply(self, push: Push) -> None:
+        node = push.link.node
+        assert node is not None
+        record: dict[str, Any] = {
+            "deployment_id": push.deployment_id,
+            "method": "APPLY",
+            "url": push.path,
+            "payload": {"certificates": len(push.payload.get("certificates") or [])}
+            if push.path == TRUST_PATH
+            else {"keys": sorted(push.payload.get("secrets") or {}), "reload": push.payload.get("reload")},
+            "at": iso(datetime.datetime.now(datetime.UTC)),
+        }
+        try:
+            if push.path == TRUST_PATH:
+                node.apply_trust(list(push.payload["certificates"]))
+            else:
+                node.apply_keystore(dict(push.payload["secrets"]), bool(push.payload["reload"]))
+            record["status"] = 200
+        except Exception as error:
+            record["status"] = None
+            record["error"] = f"{type(error).__name__}: {error}"
+        with self._log_lock:
+            self.log.append(record)
 
     def flush(self) -> None:
         with self._send_lock:

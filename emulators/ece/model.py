@@ -8,12 +8,12 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from emulators.certs import Issued
 from emulators.ece import fixtures
 from emulators.ece.certs import generate_ca, iso
-from emulators.ece.plans import PlanState
+from emulators.ece.plans import PlanFailure, PlanState
 from emulators.ece.trust import default_trust, validate_trust
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -36,13 +36,24 @@ def keystore_entry(secret: Any) -> KeystoreEntry | None:
     return KeystoreEntry(json.dumps(value), bool(as_file) if as_file is not None else True)
 
 
+class NodeDriver(Protocol):
+    """A deployment's Elasticsearch that the emulator changes directly, as ECE's plan steps change a deployment's
+    nodes (a real node in the tests, `tools/real_deployment.py`). Called before the plan shows as finished."""
+
+    def apply_trust(self, certificates: list[str]) -> None: ...
+
+    def apply_keystore(self, secrets: dict[str, str], reload: bool) -> None: ...
+
+
 @dataclass
 class ElasticsearchLink:
-    """Where this deployment's Elasticsearch emulator listens (proxy target and push target)."""
+    """Where this deployment's Elasticsearch listens (proxy target), and how its trust and keystore reach it: pushed
+    to an Elasticsearch emulator's control routes, or applied by a `NodeDriver`."""
 
     url: str | None = None
     password: str | None = None
     ca_file: str | None = None
+    node: NodeDriver | None = None
 
 
 @dataclass
@@ -81,7 +92,7 @@ class Deployment:
     tags: list[dict[str, str]] = field(default_factory=list)
     autoscaling_enabled: bool = False
     auto_ops_status: str = "not_connected"
-    plan_failures: list[str] = field(default_factory=list)  # messages for the next plans to fail
+    plan_failures: list[PlanFailure] = field(default_factory=list)  # for the next plans to fail
 
     def resource(self, ref_id: str) -> ElasticsearchResource | None:
         """By ref_id; `_main` names the only Elasticsearch resource when there is exactly one."""

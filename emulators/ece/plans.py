@@ -5,6 +5,8 @@ An attempt is pending from its start until `started + duration`; then it becomes
 with the failure in the step's `info_log` and in the attempt's `error`). This is what cloud-sdk-go's plan
 tracker reads. A failed attempt also becomes `current` (healthy false), as the tracker expects.
 Starting an attempt while another is pending supersedes it: the old one moves to history as cancelled.
+An attempt may start late (`delay`): until then it is held but not shown, as when ECE's constructor has not yet
+picked the plan up, so a GET right after the change shows no pending plan.
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ MAIN_STEPS = {
     RESTART: "rolling-restart-instances",
 }
 SUPERSEDED = "The plan was cancelled: a newer plan superseded it"
+# A failure type ECE reports (cloud-sdk-go pkg/plan/track_change_test.go), with the `details` shape it uses there.
+DEFAULT_FAILURE_TYPE = "UnknownFailure:UnknownErrorEncountered"
+
+
+@dataclass(frozen=True)
+class PlanFailure:
+    """What a plan made to fail writes into its failed steps' `ClusterPlanStepLogMessageInfo`."""
+
+    message: str
+    failure_type: str = DEFAULT_FAILURE_TYPE
+    internal_details: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,8 @@ class PlanAttempt:
     duration: float
     failure: str | None = None
     reload_keystore: bool = False
+    failure_type: str = DEFAULT_FAILURE_TYPE
+    internal_details: dict[str, str] = field(default_factory=dict)
     attempt_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     outcome: str = "pending"  # pending | success | error | cancelled
     ended: datetime.datetime | None = None
@@ -69,15 +84,27 @@ class PlanAttempt:
         self.outcome, self.failure, self.ended, self.retired = "cancelled", SUPERSEDED, now, now
 
     def _step(
-        self, step_id: str, start: datetime.datetime, end: datetime.datetime | None, status: str, message: str
+        self,
+        step_id: str,
+        start: datetime.datetime,
+        end: datetime.datetime | None,
+        status: str,
+        message: str,
+        *,
+        failed_step: str | None = None,
     ) -> dict[str, Any]:
         stage = "in_progress" if end is None else "completed"
+        entry: dict[str, Any] = {"timestamp": iso(end or start), "stage": stage, "message": message, "details": {}}
+        if failed_step is not None:  # ClusterPlanStepLogMessageInfo of a failure
+            entry.update(failure_type=self.failure_type, details={"stepId": failed_step})
+            if self.internal_details:
+                entry["internal_details"] = dict(self.internal_details)
         step: dict[str, Any] = {
             "step_id": step_id,
             "started": iso(start),
             "status": status,
             "stage": stage,
-            "info_log": [{"timestamp": iso(end or start), "stage": stage, "message": message, "details": {}}],
+            "info_log": [entry],
         }
         if end is not None:
             step["completed"] = iso(end)
@@ -98,8 +125,8 @@ class PlanAttempt:
             steps.append(self._step("plan-completed", self.ended, self.ended, "success", "Plan change completed"))
             return steps
         message = self.failure or "Plan change failed"
-        steps.append(self._step(main, validated, self.ended, "error", message))
-        steps.append(self._step("plan-completed", self.ended, self.ended, "error", message))
+        steps.append(self._step(main, validated, self.ended, "error", message, failed_step=main))
+        steps.append(self._step("plan-completed", self.ended, self.ended, "error", message, failed_step=main))
         return steps
 
     def view(self, options: ViewOptions) -> dict[str, Any]:
@@ -133,9 +160,7 @@ class PlanAttempt:
                 "timestamp": iso(self.ended or self.started),
                 "message": self.failure or "Plan change failed",
                 "details": {},
-                "failure_type": "ClusterFailure:Cancelled"
-                if self.outcome == "cancelled"
-                else "ClusterFailure:PlanFailed",
+                "failure_type": "ClusterFailure:Cancelled" if self.outcome == "cancelled" else self.failure_type,
             }
         return info
 
@@ -169,16 +194,26 @@ class PlanState:
         plan: dict[str, Any],
         now: datetime.datetime,
         duration: float,
-        failure: str | None,
+        failure: PlanFailure | None,
         reload_keystore: bool,
+        delay: float = 0.0,
     ) -> PlanAttempt:
+        """A new attempt, pending from `now + delay` (hidden until then) for `duration` seconds."""
         if self.pending is not None:
             reload_keystore = reload_keystore or self.pending.reload_keystore
             self.pending.cancel(now)
             self.history.append(self.pending)
         attempt = PlanAttempt(
-            f"attempt-{self.attempts:010d}", kind, copy.deepcopy(plan), now, duration, failure, reload_keystore
+            f"attempt-{self.attempts:010d}",
+            kind,
+            copy.deepcopy(plan),
+            now + datetime.timedelta(seconds=delay),
+            duration,
+            failure.message if failure else None,
+            reload_keystore,
         )
+        if failure is not None:
+            attempt.failure_type, attempt.internal_details = failure.failure_type, dict(failure.internal_details)
         self.attempts += 1
         self.pending = attempt
         return attempt
@@ -194,13 +229,18 @@ class PlanState:
         self.current = finished
         return finished
 
-    def view(self, options: ViewOptions) -> dict[str, Any]:
+    def visible_pending(self, now: datetime.datetime) -> PlanAttempt | None:
+        """The pending attempt, once it has started (a late one is held but not shown before)."""
+        return self.pending if self.pending is not None and self.pending.started <= now else None
+
+    def view(self, options: ViewOptions, now: datetime.datetime) -> dict[str, Any]:
         """`ElasticsearchClusterPlansInfo`."""
         info: dict[str, Any] = {
             "healthy": self.current.outcome == "success",
             "current": self.current.view(options),
             "history": [attempt.view(options) for attempt in self.history] if options.show_plan_history else [],
         }
-        if self.pending is not None:  # absent, not null, when nothing is pending (swagger 2.0 has no nullable)
-            info["pending"] = self.pending.view(options)
+        pending = self.visible_pending(now)
+        if pending is not None:  # absent, not null, when nothing is pending (swagger 2.0 has no nullable)
+            info["pending"] = pending.view(options)
         return info

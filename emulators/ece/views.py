@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +59,7 @@ def cloud_id(deployment: Deployment, resource: ElasticsearchResource) -> str:
 
 
 def _status(resource: ElasticsearchResource) -> str:
-    pending = resource.plans.pending
+    pending = resource.plans.visible_pending(datetime.datetime.now(datetime.UTC))
     if pending is None:
         return "started"
     return "restarting" if pending.kind == RESTART else "reconfiguring"
@@ -139,7 +140,7 @@ def _elasticsearch_health(instances: list[dict[str, Any]]) -> dict[str, Any]:
 
 def resource_info(deployment: Deployment, resource: ElasticsearchResource, options: GetOptions) -> dict[str, Any]:
     """`ElasticsearchResourceInfo`."""
-    plan_info = resource.plans.view(options.plans)
+    plan_info = resource.plans.view(options.plans, datetime.datetime.now(datetime.UTC))
     instances = _instances(resource)
     healthy = plan_info["healthy"]
     info: dict[str, Any] = {

@@ -13,11 +13,13 @@ from typing import Any
 
 from .access import Access, parse_access
 from .durations import parse_millis
-from .errors import EsError, illegal_argument, not_found, validation, x_content
+from .errors import EsError, illegal_argument, not_found, validation, wrapped, x_content
 from .version import Version
 from .xcontent import Body
 
-CREATE_PARSER = "cross_cluster_api_key_request_payload"
+# The parsers' names, as the error messages show them (RestCreateCrossClusterApiKeyAction and
+# RestUpdateCrossClusterApiKeyAction in 8.19.21, 9.1.3 and 9.5.3; a real 8.19.21 node says the same).
+CREATE_PARSER = "cross_cluster_api_key_request"
 UPDATE_PARSER = "update_cross_cluster_api_key_request_payload"
 INVALIDATE_PARSER = "invalidate_api_key_request"
 OWNER = {"username": "elastic", "realm": "reserved", "realm_type": "reserved"}
@@ -170,7 +172,8 @@ class ApiKeyStore:
                 body.expect(parser, name, value, dict)
                 payload.metadata = value
             elif name == "certificate_identity":
-                body.expect(parser, name, value, str, type(None))
+                # 9.3+: ValueType.STRING on create (null refused), STRING_OR_NULL on update (null clears).
+                body.expect(parser, name, value, *((str,) if creating else (str, type(None))))
                 payload.has_certificate_identity = True
         if creating:
             missing = [name for name in ("name", "access") if name not in data]
@@ -181,12 +184,27 @@ class ApiKeyStore:
         if payload.has_certificate_identity:
             payload.certificate_identity = _certificate_identity(data["certificate_identity"])
         if payload.access is not None:
-            payload.access.check(self.version)
+            try:
+                payload.access.check(self.version)
+            except EsError as error:
+                if not creating:
+                    raise
+                # Checked on a real 8.19.21 node: the create parser (a ConstructingObjectParser) builds the access
+                # once `name` and `access` are both read, and wraps what the builder refuses; update does not.
+                failure = EsError(
+                    400, "x_content_parse_exception", f"Failed to build [{parser}] after last required field arrived"
+                )
+                raise wrapped(failure, error) from None
         problems = _name_problems(payload.name) if creating else []
         if payload.metadata is not None and any(str(key).startswith("_") for key in payload.metadata):
             problems.append("API key metadata keys may not start with [_]")
         if not creating and payload.access is None and payload.metadata is None:
-            problems.insert(0, "must update either [access] or [metadata] for cross-cluster API keys")
+            if not self.version.certificate_identity:
+                problems.insert(0, "must update either [access] or [metadata] for cross-cluster API keys")
+            elif not payload.has_certificate_identity:  # an explicit null counts: it clears the identity
+                problems.insert(
+                    0, "must update [access], [metadata], or [certificate_identity] for cross-cluster API keys"
+                )
         if problems:
             raise validation(*problems)
         return payload

@@ -1,12 +1,13 @@
 """The emulated Elasticsearch cluster: routes, authentication, query-parameter checks and the control routes.
 
 One instance is one cluster. Give it `rcs_port` to run a remote cluster server stand-in (it is then a *remote*);
-push keystore and trust to it through `/_emulator/keystore` and `/_emulator/trust` (it is then a *local*), and
-`GET /_remote/info` really connects to the remotes it is configured with."""
+push keystore and trust to it through `/_emulator/keystore` and `/_emulator/trust` (it is then a *local*): it then
+really connects to the remotes it is configured with, when and as a real node does (see `connections`)."""
 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import re
 import time
@@ -21,8 +22,9 @@ from . import control, filter_path, remote_info
 from .api_keys import ApiKeyStore, error_for_api_key_auth
 from .auth import authenticate
 from .certs import valid_certificates
-from .errors import PRODUCT_HEADER, EsError, illegal_argument
-from .keystore import Keystore
+from .connections import RemoteConnections
+from .errors import PRODUCT_HEADER, EsError, illegal_argument, wrapped
+from .keystore import CREDENTIALS, Keystore
 from .params import COMMON_PARAMS, check_params, flag, required_body
 from .rcs import RemoteClusterServer
 from .roles import RoleStore
@@ -46,6 +48,19 @@ class Config:
     connect_timeout: float = CONNECT_TIMEOUT
 
 
+def _no_such_remote(alias: str) -> EsError:
+    """`_resolve/cluster` naming an alias that is not configured. Checked on a real 8.19.21 node, as `elastic`
+    (superuser): 403, the authorization failure caused by the unknown alias, which is the root cause."""
+    reason = (
+        "action [indices:admin/resolve/cluster] is unauthorized for user [elastic] with effective roles [superuser], "
+        "this action is granted by the index privileges [view_index_metadata,manage,read,read_cross_cluster,all]"
+    )
+    return wrapped(
+        EsError(403, "security_exception", reason),
+        EsError(404, "no_such_remote_cluster_exception", f"no such remote cluster: [{alias}]"),
+    )
+
+
 def _stable_id(seed: str, length: int) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(seed.encode()).digest()).decode()[:length]
 
@@ -66,7 +81,7 @@ class ElasticsearchEmulator(Emulator):
         self.settings = ClusterSettings(self.version)
         self.keystore = Keystore()
         self.trusted: list[str] = []
-        self.connections: dict[str, dict[str, Any]] = {}
+        self.connections = RemoteConnections(self.config.connect_timeout, self.now_ms)
         self.reload_failure: dict[str, str] | None = None
         self.conflict_response = lambda _request: EsError(
             409, "version_conflict_engine_exception", "version conflict, document already exists"
@@ -92,7 +107,7 @@ class ElasticsearchEmulator(Emulator):
             self.settings = ClusterSettings(self.version)
             self.keystore = Keystore()
             self.trusted = []
-            self.connections = {}
+            self.connections.close_all()
             self.reload_failure = None
             self.clock_offset_ms = 0
             self.faults.clear()
@@ -106,6 +121,7 @@ class ElasticsearchEmulator(Emulator):
 
     def close(self) -> None:
         """Stop the remote cluster server (the HTTP side stops with `Running.stop`)."""
+        self.connections.close_all()
         if self.rcs is not None:
             self.rcs.close()
 
@@ -136,7 +152,12 @@ class ElasticsearchEmulator(Emulator):
         settings_params = ("flat_settings", "master_timeout", "timeout")
         self.route("GET", r"/_cluster/settings", api(self._get_settings, (*settings_params, "include_defaults")))
         self.route("PUT", r"/_cluster/settings", api(self._put_settings, settings_params))
-        self.route("GET", r"/_remote/info", api(self._remote_info, locked=False))
+        self.route("GET", r"/_remote/info", api(self._remote_info))
+        resolve_params = ("ignore_unavailable", "ignore_throttled", "allow_no_indices", "expand_wildcards", "timeout")
+        for method in ("GET", "POST"):
+            self.route(
+                method, r"/_resolve/cluster/(?P<name>[^/]+)", api(self._resolve_cluster, resolve_params, locked=False)
+            )
         self.route("POST", r"/_nodes/reload_secure_settings", api(self._reload, ("timeout",)))
         self.route("POST", r"/_nodes/(?P<node_id>[^/]+)/reload_secure_settings", api(self._reload, ("timeout",)))
 
@@ -257,6 +278,7 @@ class ElasticsearchEmulator(Emulator):
         if error is not None:
             raise error
         echo = self.settings.update(body.data)
+        self.rebuild_connections(self.credential_aliases())
         flat = flag(request, "flat_settings")
         return Response(
             200,
@@ -268,20 +290,53 @@ class ElasticsearchEmulator(Emulator):
         )
 
     def _remote_info(self, _request: Request, _match: re.Match[str]) -> Response:
-        """Connection attempts run without the lock (they may take up to `connect_timeout`)."""
-        with self.lock:
-            remotes = self.settings.remotes()
-            plans = {r.alias: remote_info.plan(r, self.keystore, self.trusted) for r in remotes if r.mode == "proxy"}
-            credentials = {r.alias: f"cluster.remote.{r.alias}.credentials" in self.keystore.effective for r in remotes}
-        outcomes = remote_info.attempt_all(plans, self.config.connect_timeout)
-        with self.lock:
-            now, previous = self.now_ms(), self.connections
-            self.connections, body = {}, {}
-            for remote in remotes:
-                outcome = outcomes.get(remote.alias, remote_info.SNIFF_OUTCOME)
-                self.connections[remote.alias] = remote_info.record(remote, outcome, now, previous.get(remote.alias))
-                body[remote.alias] = remote_info.entry(remote, outcome.connected, credentials[remote.alias])
+        body = {}
+        for remote in self.settings.remotes():
+            credentials = f"cluster.remote.{remote.alias}.credentials" in self.keystore.effective
+            body[remote.alias] = remote_info.entry(remote, self.connections.connected(remote.alias), credentials)
         return Response(200, body)
+
+    def _resolve_cluster(self, _request: Request, match: re.Match[str]) -> Response:
+        """Each remote of the expression gets one request (over the open connection, or one attempt); they run without
+        the lock, since an attempt may take up to `connect_timeout`."""
+        with self.lock:
+            remotes = {remote.alias: remote for remote in self.settings.remotes()}
+            wanted: dict[str, Any] = {}
+            local = False
+            for part in unquote(match["name"]).split(","):
+                alias, colon, _index = part.rpartition(":")
+                if not colon:
+                    local = True
+                    continue
+                names = [a for a in remotes if fnmatch.fnmatchcase(a, alias)] if "*" in alias else [alias]
+                for name in names:
+                    if name not in remotes:
+                        raise _no_such_remote(name)
+                    wanted[name] = (remotes[name], remote_info.plan(remotes[name], self.keystore, self.trusted))
+        body: dict[str, Any] = {}
+        if local:
+            body["(local)"] = {
+                "connected": True,
+                "skip_unavailable": False,
+                "matching_indices": False,
+                "version": remote_info.version_info(str(self.version)),
+            }
+        for alias, (remote, plan) in wanted.items():
+            outcome = self.connections.request(remote, plan)
+            body[alias] = remote_info.resolved(outcome, remote.skip_unavailable, str(self.version))
+        return Response(200, body)
+
+    def rebuild_connections(self, credentials_before: set[str]) -> None:
+        """After settings or a keystore reload: ES rebuilds a remote whose strategy or credential presence changed."""
+        after = self.credential_aliases()
+        self.connections.apply(
+            self.settings.remotes(),
+            lambda remote: remote_info.plan(remote, self.keystore, self.trusted),
+            frozenset(credentials_before ^ after),
+        )
+
+    def credential_aliases(self) -> set[str]:
+        return {m[1] for key in self.keystore.effective if (m := CREDENTIALS.fullmatch(key))}
 
     def _reload(self, request: Request, match: re.Match[str]) -> Response:
         body = read_body(request, required=False)
@@ -297,14 +352,17 @@ class ElasticsearchEmulator(Emulator):
                 nodes[self.node_id] = {"name": self.node_name, "reload_exception": dict(self.reload_failure)}
             else:
                 if self.version.hot_reload_credentials:
+                    before = self.credential_aliases()
                     self.keystore.reload()
-                nodes[self.node_id] = {
-                    "name": self.node_name,
-                    "secure_setting_names": sorted({"keystore.seed", *self.keystore.effective}),
-                    "keystore_path": "/usr/share/elasticsearch/config/elasticsearch.keystore",
-                    "keystore_digest": self.keystore.digest(),
-                    "keystore_last_modified_time": self.keystore.modified,
-                }
+                    self.rebuild_connections(before)
+                nodes[self.node_id] = {"name": self.node_name}
+                if self.version.reload_keystore_details:
+                    nodes[self.node_id] |= {
+                        "secure_setting_names": sorted({"keystore.seed", *self.keystore.effective}),
+                        "keystore_path": "/usr/share/elasticsearch/config/elasticsearch.keystore",
+                        "keystore_digest": self.keystore.digest(),
+                        "keystore_last_modified_time": self.keystore.modified,
+                    }
         count = len(nodes)
         return Response(
             200,
@@ -338,7 +396,7 @@ class ElasticsearchEmulator(Emulator):
                 "settings": {"persistent": dict(self.settings.persistent), "transient": dict(self.settings.transient)},
                 "keystore": self.keystore.state(),
                 "trust": self.trust_state(),
-                "remote_connections": self.connections,
+                "remote_connections": dict(self.connections.records),
                 "rcs": None if self.rcs is None else self.rcs.state(),
                 "clock_offset_ms": self.clock_offset_ms,
                 "reload_failure": self.reload_failure,

@@ -1,11 +1,19 @@
-"""One connection attempt from the local cluster to a proxy-mode remote: TCP, TLS verified against the pushed
-CAs only (SNI and hostname = `server_name`, else the address's host), then the keystore credential."""
+"""The local cluster's side of a proxy-mode connection: `open_connection` makes one attempt (TCP, then TLS verified
+against the pushed CAs only, SNI and hostname = `server_name`, else the address's host) and keeps the socket open;
+`LiveConnection.request` sends the keystore credential with one request over it, as every cross-cluster request
+carries it. The TLS handshake is not repeated while the connection stays open: a CA trusted or untrusted later
+matters only to the next connection (checked on a real 8.19.21 node, see tests/reales)."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
+
+from cryptography import x509
 
 from .certs import valid_certificates
 
@@ -30,6 +38,7 @@ class Outcome:
     connected: bool
     code: str
     reason: str
+    remote_version: str | None = None
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -37,43 +46,133 @@ def split_address(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def attempt(plan: Attempt, timeout: float = 2.0) -> Outcome:
+class LiveConnection:
+    """An open TLS connection to a remote cluster server, with the parameters it was opened with."""
+
+    def __init__(self, tls: ssl.SSLSocket, plan: Attempt) -> None:
+        self.tls = tls
+        self.plan = plan
+        self.open = True
+        self._lock = threading.Lock()
+
+    def request(
+        self, credential: str | None, missing: tuple[str, str] = ("credentials_missing", "no credentials")
+    ) -> Outcome:
+        """One request across the connection; the remote checks the credential each time."""
+        if credential is None:
+            return Outcome(False, *missing)
+        with self._lock:
+            if not self.open:
+                return Outcome(False, "connection_closed", "the connection to the remote cluster was closed")
+            try:
+                self.tls.sendall(f"CREDENTIALS {credential}\n".encode())
+                answer = _read_line(self.tls)
+            except OSError as error:
+                self._close()
+                return Outcome(False, "connection_closed", f"the remote cluster closed the connection: {error}")
+            if not answer:
+                self._close()
+                return Outcome(False, "connection_closed", "the remote cluster closed the connection")
+        if answer == "OK" or answer.startswith("OK "):
+            return Outcome(True, "connected", "connected", remote_version=answer[3:] or None)
+        if answer.startswith("DENIED"):
+            return Outcome(False, "credentials_rejected", f"the remote cluster rejected the credentials: {answer[7:]}")
+        return Outcome(False, "protocol_error", f"unexpected answer from the remote cluster server: {answer!r}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self.open:
+            self.open = False
+            with contextlib.suppress(OSError):
+                self.tls.close()
+
+
+def open_connection(plan: Attempt, timeout: float = 2.0) -> tuple[Outcome, LiveConnection | None]:
+    """One connection attempt: TCP and TLS. The outcome is `connected` when the handshake succeeded."""
     try:
         host, port = split_address(plan.proxy_address)
     except ValueError:
-        return Outcome(False, "bad_address", f"cannot parse proxy_address [{plan.proxy_address}]")
+        return Outcome(False, "bad_address", f"cannot parse proxy_address [{plan.proxy_address}]"), None
     try:
         raw = socket.create_connection((host, port), timeout=timeout)
     except TimeoutError:
-        return Outcome(False, "connect_timeout", f"connecting to [{plan.proxy_address}] timed out after {timeout}s")
+        reason = f"connecting to [{plan.proxy_address}] timed out after {timeout}s"
+        return Outcome(False, "connect_timeout", reason), None
     except OSError as error:
-        return Outcome(False, "connect_failed", f"cannot connect to [{plan.proxy_address}]: {error.strerror or error}")
-    with raw:
-        hostname = plan.server_name or host
-        context = _client_context(plan.trusted)
-        try:
-            tls = context.wrap_socket(raw, server_hostname=hostname)
-        except ssl.SSLCertVerificationError as error:
-            return _verify_failure(error, hostname, plan.trusted)
-        except (ssl.SSLError, OSError) as error:
-            return Outcome(False, "tls_handshake_failed", f"TLS handshake with [{plan.proxy_address}] failed: {error}")
-        with tls:
-            if plan.credential is None:
-                return Outcome(False, plan.missing_code, plan.missing_reason)
-            try:
-                tls.sendall(f"CREDENTIALS {plan.credential}\n".encode())
-                answer = _read_line(tls)
-            except OSError as error:
-                return Outcome(False, "protocol_error", f"no answer from the remote cluster server: {error}")
-    if answer == "OK":
-        return Outcome(True, "connected", "connected")
-    if answer.startswith("DENIED"):
-        return Outcome(False, "credentials_rejected", f"the remote cluster rejected the credentials: {answer[7:]}")
-    return Outcome(False, "protocol_error", f"unexpected answer from the remote cluster server: {answer!r}")
+        reason = f"cannot connect to [{plan.proxy_address}]: {error.strerror or error}"
+        return Outcome(False, "connect_failed", reason), None
+    context = _client_context(plan.trusted)
+    try:
+        tls = context.wrap_socket(raw, server_hostname=plan.server_name or host)
+    except ssl.SSLCertVerificationError as error:
+        raw.close()
+        return _verify_failure(error, plan.server_name or host, plan.trusted), None
+    except (ssl.SSLError, OSError) as error:
+        raw.close()
+        return Outcome(
+            False, "tls_handshake_failed", f"TLS handshake with [{plan.proxy_address}] failed: {error}"
+        ), None
+    mismatch = _identity_mismatch(tls, plan.server_name, host)
+    if mismatch is not None:
+        tls.close()
+        return mismatch, None
+    return Outcome(True, "connected", "connected"), LiveConnection(tls, plan)
+
+
+def _identity_mismatch(tls: ssl.SSLSocket, server_name: str, host: str) -> Outcome | None:
+    """What Elasticsearch's remote cluster client checks (Java's X509TrustManagerImpl.checkIdentity on a client
+    session): the certificate must match the SNI server name, or, failing that, the host it dialled; `server_name`
+    only sets SNI (SecurityNetty4Transport.ClientSslHandlerInitializer creates the engine for the dialled host).
+    Checked on a real 8.19.21 node: a wrong `server_name` still connects when the dialled IP is in the certificate,
+    and fails with "No subject alternative names matching IP address" when it is not."""
+    der = tls.getpeercert(binary_form=True)
+    if der is None:
+        return Outcome(False, "tls_verify_failed", "the remote presented no certificate")
+    certificate = x509.load_der_x509_certificate(der)
+    candidates = [name for name in (server_name, host) if name]
+    if any(_matches(certificate, name) for name in candidates):
+        return None
+    shown = " or ".join(f"[{name}]" for name in candidates)
+    return Outcome(False, "tls_hostname_mismatch", f"certificate does not match server name {shown}")
+
+
+def _matches(certificate: x509.Certificate, name: str) -> bool:
+    try:
+        sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        address = None
+    if address is not None:
+        return address in sans.get_values_for_type(x509.IPAddress)
+    wanted = name.lower().rstrip(".")
+    for pattern in (dns.lower().rstrip(".") for dns in sans.get_values_for_type(x509.DNSName)):
+        if pattern == wanted:
+            return True
+        if pattern.startswith("*.") and "." in wanted and wanted.split(".", 1)[1] == pattern[2:]:
+            return True
+    return False
+
+
+def attempt(plan: Attempt, timeout: float = 2.0) -> Outcome:
+    """A connection attempt and one request over it, then close (a throwaway connection)."""
+    outcome, live = open_connection(plan, timeout)
+    if live is None:
+        return outcome
+    try:
+        return live.request(plan.credential, (plan.missing_code, plan.missing_reason))
+    finally:
+        live.close()
 
 
 def _client_context(trusted: tuple[str, ...]) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificate and hostname; no system CAs
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the chain against the pushed CAs only
+    context.check_hostname = False  # the identity is checked after the handshake, as Java does (see above)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     good, _problems = valid_certificates(list(trusted))
     if good:

@@ -20,7 +20,10 @@ def handle(emulator: ElasticsearchEmulator, what: str, method: str, body: Any) -
         return Response(200, {})
     if what == "keystore" and method == "PUT":
         secrets, reload = parse_keystore_push(body)
+        before = emulator.credential_aliases()
         emulator.keystore.push(secrets, reload)
+        if reload:
+            emulator.rebuild_connections(before)
         return Response(200, emulator.keystore.state())
     if what == "keystore" and method == "GET":
         return Response(200, emulator.keystore.state())

@@ -7,6 +7,10 @@ from typing import Any
 from emulators.common import Response
 
 PRODUCT_HEADER = {"X-elastic-product": "Elasticsearch"}
+# Error types that are ElasticsearchExceptions (not plain Java exceptions): the ones `root_cause` unwraps to.
+ELASTICSEARCH_EXCEPTIONS = frozenset(
+    {"parse_exception", "security_exception", "no_such_remote_cluster_exception", "resource_not_found_exception"}
+)
 
 
 class EsError(Exception):
@@ -21,6 +25,7 @@ class EsError(Exception):
         caused_by: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        root_cause: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(reason)
         self.status = status
@@ -29,10 +34,11 @@ class EsError(Exception):
         self.caused_by = caused_by
         self.headers = headers or {}
         self.extra = extra or {}
+        self.root_cause = root_cause  # None: this error itself
 
     def body(self) -> dict[str, Any]:
         cause = {"type": self.type, "reason": self.reason, **self.extra}
-        error: dict[str, Any] = {"root_cause": [cause], **cause}
+        error: dict[str, Any] = {"root_cause": [self.root_cause or cause], **cause}
         if self.caused_by is not None:
             error["caused_by"] = self.caused_by
         return {"error": error, "status": self.status}
@@ -53,6 +59,19 @@ def parse_error(reason: str) -> EsError:
 def x_content(parser: str, message: str, location: str = "[1:2]") -> EsError:
     """`XContentParseException` from an object parser: unknown fields, wrong value types."""
     return EsError(400, "x_content_parse_exception", f"{location} [{parser}] {message}")
+
+
+def wrapped(outer: EsError, inner: EsError) -> EsError:
+    """`outer` caused by `inner`. The `root_cause` ES reports is the deepest ElasticsearchException of the chain:
+    an inner `parse_exception` (or one already wrapped) becomes it, an inner `illegal_argument_exception` (a plain
+    Java exception) does not, and the outer error stays the root. Both checked on a real 8.19.21 node."""
+    cause = {"type": inner.type, "reason": inner.reason, **inner.extra}
+    if inner.caused_by is not None:
+        cause["caused_by"] = inner.caused_by
+    root = inner.root_cause
+    if root is None and inner.type in ELASTICSEARCH_EXCEPTIONS:
+        root = {"type": inner.type, "reason": inner.reason, **inner.extra}
+    return EsError(outer.status, outer.type, outer.reason, caused_by=cause, root_cause=root, headers=outer.headers)
 
 
 def validation(*messages: str) -> EsError:

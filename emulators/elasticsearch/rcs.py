@@ -1,9 +1,16 @@
 """The remote cluster server stand-in (port 9443 of a real cluster): TLS with a certificate from a CA of its own,
-then one line each way: `CREDENTIALS <encoded>\\n` -> `OK\\n` or `DENIED <reason>\\n`."""
+then, for as long as the client keeps the connection open, one line each way per request:
+`CREDENTIALS <encoded>\\n` -> `OK <version>\\n` or `DENIED <reason>\\n`.
+
+As on a real remote cluster server, the TLS handshake happens once per connection and the credential is checked on
+every request that crosses it (the cross-cluster access header travels with each request, checked on a real 8.19.21
+node: a key invalidated while the connection stayed open fails the next request). The connection ends when the client
+closes it or the server goes down."""
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import socket
 import ssl
 import threading
@@ -18,6 +25,7 @@ from .certs import write_atomically
 Authenticator = Callable[[str], tuple[bool, str, str | None]]
 STATES = ("up", "refuse", "down")
 MAX_LINE = 16_384
+IDLE_TIMEOUT = 600.0  # an idle client connection is closed after this long
 
 
 class RemoteClusterServer:
@@ -25,12 +33,21 @@ class RemoteClusterServer:
     (no listener: connections are refused)."""
 
     def __init__(
-        self, *, port: int, server_name: str, cluster_name: str, authenticate: Authenticator, ca_out: str | None = None
+        self,
+        *,
+        port: int,
+        server_name: str,
+        cluster_name: str,
+        authenticate: Authenticator,
+        ca_out: str | None = None,
+        version: str = "9.3.2",
     ) -> None:
         self.server_name = server_name
         self.cluster_name = cluster_name
         self.authenticate = authenticate
         self.ca_out = ca_out
+        self.version = version
+        self._live: set[socket.socket] = set()
         self.lock = threading.Lock()
         self.rotations = 0
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=50)
@@ -44,7 +61,9 @@ class RemoteClusterServer:
     # --- certificates ----------------------------------------------------------------------------------------
     def _issue(self, ca: Issued | None = None) -> None:
         self.ca: Issued = ca or make_ca(f"{self.cluster_name} remote cluster CA {self.rotations}")
-        self.server: Issued = make_server(self.ca, self.server_name)
+        # As ECK's remote cluster server certificates, it names the Service, not the address clients dial (no IP SAN;
+        # cloud-on-k8s certificates/transport/csr.go): so the TLS server name matters.
+        self.server: Issued = make_server(self.ca, self.server_name, ip=None)
         self.context = server_context(self.server)
         self.context.sni_callback = self._record_sni
         if self.ca_out:
@@ -74,6 +93,8 @@ class RemoteClusterServer:
             elif self._listener is None:
                 self._open()
             self.mode = state
+        if state != "up":  # a node going away ends the connections it had
+            self.drop_connections()
 
     def _open(self) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -109,13 +130,14 @@ class RemoteClusterServer:
 
     # --- one connection --------------------------------------------------------------------------------------
     def _serve(self, connection: socket.socket) -> None:
-        connection.settimeout(5)
+        connection.settimeout(IDLE_TIMEOUT)
         event: dict[str, Any] = {
             "at": int(time.time() * 1000),
             "sni": None,
             "result": None,
             "reason": None,
             "key_id": None,
+            "requests": 0,
         }
         try:
             if self.mode == "refuse":
@@ -129,25 +151,44 @@ class RemoteClusterServer:
                 event.update(result="tls_failed", reason=str(error))
                 return
             connection = tls
+            with self.lock:  # a connection made while the server was being stopped ends with it
+                if self.mode != "up":
+                    event.update(result="closed", reason=f"the server went {self.mode}")
+                    return
+                self._live.add(tls)
             event["sni"] = getattr(tls, "emulator_sni", None)
-            line = _read_line(tls)
-            if not line:
-                event.update(result="closed", reason="the client sent no credentials")
-                return
-            command, _, encoded = line.partition(" ")
-            if command != "CREDENTIALS" or not encoded:
-                event.update(result="denied", reason="expected CREDENTIALS <encoded api key>")
-                tls.sendall(b"DENIED expected CREDENTIALS <encoded api key>\n")
-                return
-            accepted, reason, key_id = self.authenticate(encoded)
-            event.update(result="ok" if accepted else "denied", reason=None if accepted else reason, key_id=key_id)
-            tls.sendall(b"OK\n" if accepted else f"DENIED {reason}\n".encode())
+            while True:
+                line = _read_line(tls)
+                if not line:
+                    if not event["requests"]:
+                        event.update(result="closed", reason="the client sent no credentials")
+                    return
+                event["requests"] += 1
+                command, _, encoded = line.partition(" ")
+                if command != "CREDENTIALS" or not encoded:
+                    event.update(result="denied", reason="expected CREDENTIALS <encoded api key>")
+                    tls.sendall(b"DENIED expected CREDENTIALS <encoded api key>\n")
+                    continue
+                accepted, reason, key_id = self.authenticate(encoded)
+                event.update(result="ok" if accepted else "denied", reason=None if accepted else reason, key_id=key_id)
+                tls.sendall(f"OK {self.version}\n".encode() if accepted else f"DENIED {reason}\n".encode())
         except OSError as error:
             event.update(result=event["result"] or "io_error", reason=event["reason"] or str(error))
         finally:
             with self.lock:
                 self.events.append(event)
+                self._live.discard(connection)
             connection.close()
+
+    def drop_connections(self) -> int:
+        """Close every open connection, as a node restart would; returns how many there were."""
+        with self.lock:
+            live, self._live = list(self._live), set()
+        for tls in live:
+            with contextlib.suppress(OSError):
+                tls.shutdown(socket.SHUT_RDWR)
+            tls.close()
+        return len(live)
 
     @staticmethod
     def _record_sni(tls: Any, server_name: str | None, _context: ssl.SSLContext) -> None:
@@ -163,6 +204,7 @@ class RemoteClusterServer:
                 "ca_pem": self.ca.certificate_pem,
                 "ca_out": self.ca_out,
                 "rotations": self.rotations,
+                "open_connections": len(self._live),
                 "events": list(self.events),
             }
 

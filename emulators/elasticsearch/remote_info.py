@@ -1,16 +1,14 @@
-"""`GET /_remote/info` on the local cluster: one connection attempt per proxy-mode remote (concurrently when
-there are several), the answer in `RemoteConnectionInfo` field order, and what the emulator records."""
+"""`GET /_remote/info` (the answer in `RemoteConnectionInfo` field order: it reports, it never connects) and
+`GET /_resolve/cluster/<expression>` (one entry per cluster, in `ResolveClusterInfo` field order), on the local
+cluster."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .connect import Attempt, Outcome, attempt
+from .connect import Attempt, Outcome
 from .keystore import Keystore
 from .settings import Remote
-
-SNIFF_OUTCOME = Outcome(False, "sniff_not_emulated", "sniff-mode connections are not emulated")
 
 
 def plan(remote: Remote, keystore: Keystore, trusted: list[str]) -> Attempt:
@@ -25,21 +23,14 @@ def plan(remote: Remote, keystore: Keystore, trusted: list[str]) -> Attempt:
     )
 
 
-def attempt_all(plans: dict[str, Attempt], timeout: float) -> dict[str, Outcome]:
-    if len(plans) <= 1:
-        return {alias: attempt(one, timeout) for alias, one in plans.items()}
-    with ThreadPoolExecutor(max_workers=min(8, len(plans))) as pool:
-        futures = {alias: pool.submit(attempt, one, timeout) for alias, one in plans.items()}
-        return {alias: future.result() for alias, future in futures.items()}
-
-
 def entry(remote: Remote, connected: bool, credentials: bool) -> dict[str, Any]:
     """One alias of the answer; `connected` is `num_proxy_sockets_connected > 0`."""
     info: dict[str, Any] = {"connected": connected, "mode": remote.mode}
     if remote.mode == "proxy":
         info["proxy_address"] = remote.proxy_address
         info["server_name"] = remote.server_name
-        info["num_proxy_sockets_connected"] = 1 if connected else 0
+        # a real node opens every socket of the strategy at once (18/18 seen on 8.19.21); the emulator holds one
+        info["num_proxy_sockets_connected"] = remote.proxy_socket_connections if connected else 0
         info["max_proxy_socket_connections"] = remote.proxy_socket_connections
     else:
         info["seeds"] = list(remote.seeds)
@@ -52,18 +43,27 @@ def entry(remote: Remote, connected: bool, credentials: bool) -> dict[str, Any]:
     return info
 
 
-def record(remote: Remote, outcome: Outcome, now: int, previous: dict[str, Any] | None) -> dict[str, Any]:
-    """What `/_emulator/state` shows under `remote_connections.<alias>` (never part of the API answer)."""
-    last_failure = (previous or {}).get("last_failure")
-    if not outcome.connected:
-        last_failure = {"code": outcome.code, "reason": outcome.reason, "at": now}
+def resolved(outcome: Outcome, skip_unavailable: bool, local_version: str) -> dict[str, Any]:
+    """One remote's entry of `_resolve/cluster` (TransportResolveClusterAction): connected with the remote's version;
+    a remote that cannot be reached is `connected: false` with no error; a security failure (a key rejected) is
+    `connected: false` with the exception's message."""
+    if outcome.connected:
+        return {
+            "connected": True,
+            "skip_unavailable": skip_unavailable,
+            "matching_indices": False,  # the emulated remote holds no indices
+            "version": version_info(outcome.remote_version or local_version),
+        }
+    entry: dict[str, Any] = {"connected": False, "skip_unavailable": skip_unavailable}
+    if outcome.code in ("credentials_rejected",):
+        entry["error"] = outcome.reason
+    return entry
+
+
+def version_info(number: str) -> dict[str, Any]:
     return {
-        "connected": outcome.connected,
-        "code": outcome.code,
-        "reason": outcome.reason,
-        "checked_at": now,
-        "last_failure": last_failure,
-        "mode": remote.mode,
-        "proxy_address": remote.proxy_address,
-        "server_name": remote.server_name,
+        "number": number,
+        "build_flavor": "default",
+        "minimum_wire_compatibility_version": "7.17.0" if number.startswith("8.") else "8.19.0",
+        "minimum_index_compatibility_version": "7.0.0" if number.startswith("8.") else "8.0.0",
     }

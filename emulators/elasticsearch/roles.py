@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import EsError, parse_error, validation
+from .errors import EsError, illegal_argument, parse_error, validation
 from .version import Version
 from .xcontent import Body, token
 
@@ -141,8 +141,7 @@ class RoleParser:
         if remote and "clusters" not in entry:
             raise self.fail(what, "missing required [clusters] field")
         rendered: dict[str, Any] = {}
-        if remote:
-            rendered["clusters"] = self._names(entry, "clusters", what)
+        clusters = self._names(entry, "clusters", what) if remote else []
         if "names" not in entry:
             raise self.fail("indices privileges", "missing required [names] field")
         rendered["names"] = self._names(entry, "names", "indices privileges")
@@ -163,6 +162,8 @@ class RoleParser:
                 f"expected field [allow_restricted_indices] value to be a boolean, but found [{token(restricted)}] instead",
             )
         rendered["allow_restricted_indices"] = restricted
+        if remote:  # last, after allow_restricted_indices: as a real 8.19.21 node returns a remote_indices entry
+            rendered["clusters"] = clusters
         return rendered
 
     def _names(self, entry: dict[str, Any], field: str, what: str) -> list[str]:
@@ -197,12 +198,14 @@ class RoleParser:
             for key in entry:
                 if key not in ("clusters", "privileges"):
                     raise self.fail(what, f"unexpected field [{key}]")
+            # Both messages end with a space, and an empty group is an illegal_argument_exception: as a real
+            # 8.19.21 node answers.
             if "privileges" in entry and "clusters" not in entry:
-                raise self.fail(what, "[clusters] must be defined when [privileges] are defined")
+                raise self.fail(what, "[clusters] must be defined when [privileges] are defined ")
             if "clusters" in entry and "privileges" not in entry:
-                raise self.fail(what, "[privileges] must be defined when [clusters] are defined")
+                raise self.fail(what, "[privileges] must be defined when [clusters] are defined ")
             if not entry:
-                raise self.fail(what, "[clusters] must be defined when [privileges] are defined")
+                raise illegal_argument("remote cluster groups must not be null or empty")
             privileges = self._names(entry, "privileges", what)
             clusters = self._names(entry, "clusters", what)
             if any(privilege not in allowed for privilege in privileges):

@@ -39,6 +39,7 @@ class Version:
 
     @property
     def certificate_identity(self) -> bool:
+        """9.3: `certificate_identity` on cross-cluster API keys. Before, both parsers refuse the field (even null)."""
         return self.at_least("9.3.0")
 
     @property
@@ -49,6 +50,13 @@ class Version:
     def hot_reload_credentials(self) -> bool:
         """8.13: `POST /_nodes/reload_secure_settings` applies `cluster.remote.*.credentials`."""
         return self.at_least("8.13.0")
+
+    @property
+    def reload_keystore_details(self) -> bool:
+        """`secure_setting_names`, `keystore_path`, `keystore_digest`, `keystore_last_modified_time` in each node of
+        the `reload_secure_settings` answer (transport version `keystore_details_in_reload_secure_settings_response`).
+        A real 8.19.21 node answers `{"name": ...}` only; which 9.x brought them is not checked."""
+        return self.at_least("9.0.0")
 
     @property
     def dls_with_replication_rule(self) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.dynamic import UNKNOWN
-from components.ece.client import EceApiError
+from components.ece.client import EceApiError, EcePlanError
 from components.ece.connection_props import client_from
 from components.ece.keystore import EceKeystoreCredentialsProvider
 from tests.support.ece_swagger import swagger
@@ -97,7 +97,8 @@ def test_read_serves_refresh_and_import(env: EmulatedLink) -> None:
     assert provider.read(created.id, created.outs).id == ""
 
 
-def test_below_8_14_the_deployment_is_restarted_to_load_the_key(env: EmulatedLink) -> None:
+def add_old_deployment(env: EmulatedLink) -> None:
+    """A deployment on Elasticsearch 8.13, which loads a new keystore key only on a restart."""
     env.control(
         env.ece,
         "POST",
@@ -110,6 +111,14 @@ def test_below_8_14_the_deployment_is_restarted_to_load_the_key(env: EmulatedLin
         "elasticsearch-link",
         {"deployment_id": OLD_DEPLOYMENT, "url": env.local.url, "password": "local-elastic-password-42"},
     )
+
+
+def old_plans(env: EmulatedLink) -> dict[str, Any]:
+    return dict(env.control(env.ece, "GET", "state")["deployments"][OLD_DEPLOYMENT]["resources"][REF_ID]["plans"])
+
+
+def test_below_8_14_the_deployment_is_restarted_to_load_the_key(env: EmulatedLink) -> None:
+    add_old_deployment(env)
     result = EceKeystoreCredentialsProvider().create(props(env, deployment_id=OLD_DEPLOYMENT))
     assert result.outs["restarted"] is True
     history = env.control(env.ece, "GET", "state")["deployments"][OLD_DEPLOYMENT]["resources"][REF_ID]["plans"]
@@ -121,6 +130,47 @@ def test_below_8_14_the_deployment_is_restarted_to_load_the_key(env: EmulatedLin
         if p["deployment_id"] == OLD_DEPLOYMENT and p["url"].endswith("/_emulator/keystore")
     ]
     assert [p["payload"]["reload"] for p in pushes] == [False, True]
+
+
+def test_a_restart_whose_plan_shows_up_late_is_awaited(env: EmulatedLink) -> None:
+    """Right after `_restart` no plan is pending yet; that read is not trusted (cloud-sdk-go pkg/plan/track_change.go)."""
+    add_old_deployment(env)
+    env.control(env.ece, "POST", "pending-delay", {"seconds": 1.0})
+    result = EceKeystoreCredentialsProvider().create(props(env, deployment_id=OLD_DEPLOYMENT))
+    assert result.outs["restarted"] is True
+    plans = old_plans(env)
+    assert plans["pending"] is None
+    assert (plans["current"]["kind"], plans["current"]["outcome"]) == ("restart", "success")
+
+
+@pytest.mark.parametrize("delay", [0.0, 1.0], ids=["pending-at-once", "pending-late"])
+def test_a_restart_that_fails_is_reported_from_the_plan_log_without_secrets(
+    env: EmulatedLink, caplog: pytest.LogCaptureFixture, delay: float
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    add_old_deployment(env)
+    env.control(env.ece, "POST", "pending-delay", {"seconds": delay})
+    env.control(
+        env.ece,
+        "POST",
+        "fail-next-plan",
+        {
+            "deployment_id": OLD_DEPLOYMENT,
+            "message": "Failed to detect running cluster - instance was not detected as running in time.",
+            "failure_type": "ClusterFailure:InstanceDidNotStartWhileWaitingForRunning",
+            "internal_details": {"details": "Instance is not running [instance-0000000038]"},
+        },
+    )
+    with pytest.raises(EcePlanError) as raised:
+        EceKeystoreCredentialsProvider().create(props(env, deployment_id=OLD_DEPLOYMENT))
+    text = str(raised.value)
+    assert OLD_DEPLOYMENT in text and "failed at step 'rolling-restart-instances'" in text
+    assert "instance was not detected as running in time" in text
+    assert "[ClusterFailure:InstanceDidNotStartWhileWaitingForRunning]" in text
+    for hidden in (VALUE, ECE_API_KEY, "instance-0000000038"):
+        assert hidden not in text
+        assert hidden not in caplog.text
+    assert old_plans(env)["current"]["outcome"] == "error"
 
 
 def test_faults_converge_and_keep_other_keys(env: EmulatedLink) -> None:

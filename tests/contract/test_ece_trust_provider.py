@@ -4,12 +4,13 @@ and nothing that is not ours (other direct entries, accounts, external trust) is
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
 
 from components.dynamic import UNKNOWN
-from components.ece.client import EceApiError
+from components.ece.client import EceApiError, EcePlanError
 from components.ece.connection_props import client_from
 from components.ece.trust import EceTrustedCaProvider, EntryRef, change_entry, normalise, remove_certificates
 from tests.support.certs import make_ca
@@ -326,7 +327,7 @@ def test_two_writers_at_the_same_time_both_land(env: EmulatedLink) -> None:
     assert "partner-datacenter" in names
 
 
-def test_a_write_between_our_read_and_our_write_is_kept(env: EmulatedLink) -> None:
+def write_with_an_interleaved_writer(env: EmulatedLink) -> None:
     """Deterministic interleaving: another writer lands after we read; our stale write conflicts and is redone."""
     interleaved = []
 
@@ -354,6 +355,120 @@ def test_a_write_between_our_read_and_our_write_is_kept(env: EmulatedLink) -> No
 
     news = props(env)
     change_entry(client_from(news), EntryRef.of(news), mutate, 10)
+
+
+def test_a_write_between_our_read_and_our_write_is_kept(env: EmulatedLink) -> None:
+    write_with_an_interleaved_writer(env)
     names = [e["name"] for e in env.direct_entries()]
     assert "someone-else" in names and "ece-eck-remote-logs" in names and "partner-datacenter" in names
     assert any(r["method"] == "PUT" and r["status"] == 409 for r in env.requests_to(env.ece))
+
+
+# --- plan tracking (cloud-sdk-go pkg/plan/track_change.go) -------------------------------------------------------
+def plans(env: EmulatedLink) -> dict[str, Any]:
+    return dict(env.ece_resource()["plans"])
+
+
+def test_a_plan_that_shows_up_late_is_awaited(env: EmulatedLink) -> None:
+    """Right after the PUT no plan is pending yet: that read is not trusted, the plan is awaited to its end."""
+    env.control(env.ece, "POST", "pending-delay", {"seconds": 1.0})
+    before = plans(env)["current"]["name"]
+    EceTrustedCaProvider().create(props(env))
+    after = plans(env)
+    assert after["pending"] is None
+    assert after["current"]["name"] != before
+    assert (after["current"]["kind"], after["current"]["outcome"]) == ("update", "success")
+    trusted = env.control(env.local, "GET", "trust")["certificates"]
+    assert normalise([CA1.certificate_pem])[0] in normalise(trusted)
+
+
+FAILURE_MESSAGE = "Plan change failed: Timeout exceeded. Please adjust plan timeout and/or retry plan."
+FAILURE = {
+    "message": FAILURE_MESSAGE,
+    "failure_type": "InfrastructureFailure:TimeoutExceeded",
+    "internal_details": {"details": "allocator 10.1.2.3 token=internal-only-detail"},
+}
+
+
+@pytest.mark.parametrize("delay", [0.0, 1.0], ids=["pending-at-once", "pending-late"])
+def test_a_plan_that_fails_after_the_put_is_reported_from_its_log(env: EmulatedLink, delay: float) -> None:
+    env.control(env.ece, "POST", "pending-delay", {"seconds": delay})
+    env.control(env.ece, "POST", "fail-next-plan", FAILURE)
+    with pytest.raises(EcePlanError) as raised:
+        EceTrustedCaProvider().create(props(env))
+    text = str(raised.value)
+    assert env.deployment_id in text
+    assert "failed at step 'rolling-update-instances'" in text
+    assert FAILURE_MESSAGE in text and "[InfrastructureFailure:TimeoutExceeded]" in text
+    assert "internal-only-detail" not in text and "ece-test-api-key" not in text
+    assert plans(env)["pending"] is None and plans(env)["current"]["outcome"] == "error"
+
+
+def test_a_plan_that_ended_before_the_first_read_is_judged_without_waiting(env: EmulatedLink) -> None:
+    """The plan finished (and failed) before the tracker's first read: no pending plan was ever seen, but the
+    current plan is not the one read before the change, so it is ours (cloud-sdk-go `checkCurrentStatus` reports
+    such a failure too, after its retries)."""
+    env.control(env.ece, "POST", "plan-duration", {"seconds": 0})
+    started = time.monotonic()
+    EceTrustedCaProvider().create(props(env, name="ece-eck-remote-fast"))
+    assert time.monotonic() - started < 6  # not the 4 x 2 s an unseen plan costs
+    env.control(env.ece, "POST", "fail-next-plan", FAILURE)
+    with pytest.raises(EcePlanError, match="Timeout exceeded"):
+        EceTrustedCaProvider().create(props(env))
+
+
+# --- version conflicts: the swagger documents no conflict answer for PUT /deployments/{id} ----------------------
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (409, "deployments.version_conflict"),
+        (409, "deployments.deployment_resource_plan_change_error"),
+        (400, "deployments.version_conflict"),
+        (400, "root.version_conflict"),
+    ],
+)
+def test_each_shape_of_version_conflict_is_retried_and_converges(env: EmulatedLink, status: int, code: str) -> None:
+    env.control(env.ece, "POST", "conflict-answer", {"status": status, "code": code})
+    env.fault(env.ece, route="PUT /api/v1/deployments/[0-9a-f]+", kind="conflict", times=2)
+    before = foreign(env)
+    EceTrustedCaProvider().create(props(env))
+    assert pems(ours(env)) == normalise([CA1.certificate_pem])
+    assert foreign(env) == before
+    puts = [r["status"] for r in env.requests_to(env.ece) if r["method"] == "PUT"]
+    assert puts == [status, status, 200]
+
+
+def test_a_stale_version_answered_as_a_400_conflict_is_redone(env: EmulatedLink) -> None:
+    """A real concurrent writer (not a fault), with ECE answering the stale `?version=` with a 400 conflict code."""
+    env.control(env.ece, "POST", "conflict-answer", {"status": 400, "code": "deployments.version_conflict"})
+    write_with_an_interleaved_writer(env)
+    names = [e["name"] for e in env.direct_entries()]
+    assert "someone-else" in names and "ece-eck-remote-logs" in names and "partner-datacenter" in names
+    assert any(r["method"] == "PUT" and r["status"] == 400 for r in env.requests_to(env.ece))
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (400, "root.invalid_data"),
+        (400, "clusters.cluster_invalid_plan"),
+        # 449 only appears in the swagger as "Please retry" on .../metadata/raw (deployments.metadata_internal_error);
+        # cloud-sdk-go (pkg/api/apierror/error.go) reads it as "requires elevated permissions": not a conflict.
+        (449, "root.needs_elevated_privileges"),
+    ],
+)
+def test_an_error_that_is_not_a_conflict_is_not_retried(env: EmulatedLink, status: int, code: str) -> None:
+    before = env.ece_resource()["trust"]
+    env.fault(
+        env.ece,
+        route="PUT /api/v1/deployments/[0-9a-f]+",
+        kind="status",
+        status=status,
+        times=-1,
+        body={"errors": [{"code": code, "message": "no"}]},
+    )
+    with pytest.raises(EceApiError) as raised:
+        EceTrustedCaProvider().create(props(env))
+    assert (raised.value.status, raised.value.code) == (status, code)
+    assert [r["status"] for r in env.requests_to(env.ece) if r["method"] == "PUT"] == [status]
+    assert env.ece_resource()["trust"] == before

@@ -4,13 +4,21 @@ import, refresh with drift, an interrupted create, and every request in the rest
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import requests
+from pulumi.dynamic import CreateResult
 
 from components.elasticsearch.access import access_hash
 from components.elasticsearch.api_key import CrossClusterApiKeyAccessProvider, CrossClusterApiKeyProvider
-from components.elasticsearch.client import ElasticsearchApiError, caller
+from components.elasticsearch.client import ElasticsearchApiError, ElasticsearchCaller, caller
+from emulators.common import running
+from emulators.elasticsearch import Config, ElasticsearchEmulator
 from tests.support.es_spec import check_request
 from tools.emulated_link import REMOTE_PASSWORD, EmulatedLink
 
@@ -222,3 +230,253 @@ def test_grants_created_with_the_key_cost_no_call(env: EmulatedLink) -> None:
     CrossClusterApiKeyAccessProvider().create(changed)
     assert [r["method"] for r in env.requests_to(env.remote)] == ["GET", "PUT", "GET"]
     assert keys(env)[0]["metadata"]["team"] == "other"
+
+
+# --- every version boundary: 8.14 (RCS 2.0 GA), 8.19 (checked on a real node), 9.0, 9.2, 9.3 (certificate_identity) ----
+VERSIONS = ("8.14.3", "8.19.21", "9.0.8", "9.2.4", "9.3.2")
+
+
+@dataclass
+class Remote:
+    """One remote-cluster Elasticsearch emulator of a given version, emptied for the test that uses it."""
+
+    version: str
+    url: str
+
+    @property
+    def certificate_identity(self) -> bool:
+        return tuple(int(part) for part in self.version.split(".")) >= (9, 3, 0)
+
+    def target(self) -> dict[str, Any]:
+        return {
+            "kind": "direct",
+            "url": self.url,
+            "ca_certificate": None,
+            "insecure": False,
+            "request_timeout_seconds": 5.0,
+        }
+
+    def control(self, method: str, what: str) -> Any:
+        response = requests.request(method, f"{self.url}/_emulator/{what}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        return list(self.control("GET", "state")["api_keys"])
+
+    def methods(self) -> list[str]:
+        return [entry["method"] for entry in self.control("GET", "requests")]
+
+    def live(self, key_id: str) -> dict[str, Any]:
+        """What `GET /_security/api_key?id=` answers for the key: the oracle for state."""
+        response = caller(self.target(), REMOTE_CREDENTIALS).request(
+            "oracle", "GET", "_security/api_key", params={"id": key_id}
+        )
+        [item] = response.json()["api_keys"]
+        return dict(item)
+
+    def props(self, **extra: Any) -> dict[str, Any]:
+        news = {
+            "target": self.target(),
+            "credentials": REMOTE_CREDENTIALS,
+            "name": "ece-eck-remote-test-logs",
+            "access": ACCESS,
+            "expiration": None,
+            "metadata": {"team": "search"},
+            "certificate_identity": None,
+            "rotation": None,
+            **extra,
+        }
+        checked = CrossClusterApiKeyProvider().check({}, news)
+        assert checked.failures == []
+        return checked.inputs
+
+    def access_props(self, key: CreateResult, **extra: Any) -> dict[str, Any]:
+        """The grants resource as `link.py` declares it: with the key's outputs, so a first create costs no call."""
+        base = {k: v for k, v in self.props(**extra).items() if k not in ("name", "ready_timeout_seconds")}
+        news = {
+            **base,
+            "key_id": key.id,
+            "key_grants_hash": key.outs["grants_hash"],
+            "key_expires_at": key.outs["expires_at"],
+        }
+        checked = CrossClusterApiKeyAccessProvider().check({}, news)
+        assert checked.failures == []
+        return checked.inputs
+
+
+REMOTE_CREDENTIALS = {"username": "elastic", "password": REMOTE_PASSWORD}
+
+
+@pytest.fixture(scope="module")
+def remotes() -> Iterator[dict[str, Remote]]:
+    """One emulator per version for the whole module (stopping a server takes half a second)."""
+    with ExitStack() as stack:
+        started: dict[str, Remote] = {}
+        for version in VERSIONS:
+            emulator = ElasticsearchEmulator(Config(version=version, elastic_password=REMOTE_PASSWORD))
+            stack.callback(emulator.close)
+            started[version] = Remote(version, stack.enter_context(running(emulator)).url)
+        yield started
+
+
+@pytest.fixture(params=VERSIONS)
+def remote(request: pytest.FixtureRequest, remotes: dict[str, Remote]) -> Remote:
+    chosen = remotes[request.param]
+    chosen.control("POST", "reset")
+    chosen.control("DELETE", "requests")
+    return chosen
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Any]]:
+    """Every (method, path, JSON body) the providers send, as they send it."""
+    calls: list[tuple[str, str, Any]] = []
+    original = ElasticsearchCaller.request
+
+    def record(self: ElasticsearchCaller, operation: str, method: str, path: str, **kwargs: Any) -> Any:
+        calls.append((method, path, kwargs.get("json")))
+        return original(self, operation, method, path, **kwargs)
+
+    monkeypatch.setattr(ElasticsearchCaller, "request", record)
+    return calls
+
+
+def puts(sent: list[tuple[str, str, Any]]) -> list[dict[str, Any]]:
+    return [dict(body) for method, _path, body in sent if method == "PUT"]
+
+
+def test_create_at_every_version(remote: Remote) -> None:
+    key = CrossClusterApiKeyProvider().create(remote.props(expiration="30d"))
+    live = remote.live(key.id)
+    assert live["name"] == "ece-eck-remote-test-logs" and live["metadata"]["managed_by"] == "ece-eck-remote"
+    assert key.outs["expires_at"] == live["expiration"]
+    assert "certificate_identity" not in live
+    grants = CrossClusterApiKeyAccessProvider().create(remote.access_props(key, expiration="30d"))
+    assert grants.outs["expires_at"] == live["expiration"]
+
+
+def test_access_change_is_in_place_at_every_version(remote: Remote, sent: list[tuple[str, str, Any]]) -> None:
+    """The 8.19 bug: an access change sent `"certificate_identity": null`, which Elasticsearch < 9.3 refuses."""
+    key = CrossClusterApiKeyProvider().create(remote.props())
+    grants = CrossClusterApiKeyAccessProvider()
+    created = grants.create(remote.access_props(key))
+    news = remote.access_props(key, access={"search": [{"names": ["logs-*", "metrics-*"]}]})
+    assert grants.diff(created.id, created.outs, news).changes
+    sent.clear()
+    remote.control("DELETE", "requests")
+    updated = grants.update(created.id, created.outs, news)
+    assert remote.methods() == ["PUT"]
+    assert "certificate_identity" not in puts(sent)[0]
+    live = remote.live(key.id)
+    assert live["access"] == {"search": [{"names": ["logs-*", "metrics-*"], "allow_restricted_indices": False}]}
+    assert live["metadata"]["access_hash"] == updated.outs["access_hash"]
+    assert [k["encoded"] for k in remote.api_keys()] == [key.outs["encoded"]]  # the same key, in place
+
+
+def test_expires_at_stays_true_after_an_access_only_update(remote: Remote, sent: list[tuple[str, str, Any]]) -> None:
+    """Elasticsearch sets expiry = now + `expiration` on every update that sends it; an unchanged one is not sent."""
+    key = CrossClusterApiKeyProvider().create(remote.props(expiration="30d"))
+    grants = CrossClusterApiKeyAccessProvider()
+    created = grants.create(remote.access_props(key, expiration="30d"))
+    news = remote.access_props(key, expiration="30d", access={"search": [{"names": ["other-*"]}]})
+    sent.clear()
+    updated = grants.update(created.id, created.outs, news)
+    assert updated.outs["expires_at"] == remote.live(key.id)["expiration"]
+    # a changed expiration is sent, moves the expiry, and state follows it
+    later = remote.access_props(key, expiration="60d", access=news["access"])
+    moved = grants.update(created.id, updated.outs, later)
+    assert moved.outs["expires_at"] == remote.live(key.id)["expiration"] > updated.outs["expires_at"]
+    assert [body.get("expiration") for body in puts(sent)] == [None, "60d"]
+
+
+def test_rotation_and_delete_at_every_version(remote: Remote) -> None:
+    provider = CrossClusterApiKeyProvider()
+    old = provider.create(remote.props())
+    news = remote.props(rotation="2026-12")
+    assert provider.diff(old.id, old.outs, news).replaces == ["rotation"]
+    new = provider.create(news)
+    assert {k["id"] for k in remote.api_keys() if not k["invalidated"]} == {old.id, new.id}
+    provider.delete(old.id, old.outs)
+    provider.delete(old.id, old.outs)  # idempotent
+    assert [k["id"] for k in remote.api_keys() if not k["invalidated"]] == [new.id]
+    assert remote.live(old.id)["invalidated"] is True
+    assert provider.read(old.id, old.outs).id == ""
+    assert CrossClusterApiKeyAccessProvider().read(f"{old.id}-access", {**old.outs, "key_id": old.id}).id == ""
+
+
+def test_import_and_refresh_show_no_change_at_every_version(remote: Remote) -> None:
+    provider, grants = CrossClusterApiKeyProvider(), CrossClusterApiKeyAccessProvider()
+    key = provider.create(remote.props(expiration="7d"))
+    imported = provider.read(key.id, {"target": remote.target(), "credentials": REMOTE_CREDENTIALS})
+    assert imported.inputs["name"] == "ece-eck-remote-test-logs"
+    assert imported.inputs["access"] == remote.props()["access"]
+    assert not provider.diff(key.id, key.outs, imported.inputs).changes
+    created = grants.create(remote.access_props(key, expiration="7d"))
+    refreshed = grants.read(created.id, created.outs)
+    assert refreshed.outs["expires_at"] == remote.live(key.id)["expiration"]
+    assert not grants.diff(created.id, refreshed.outs, remote.access_props(key, expiration="7d")).changes
+
+
+def test_names_as_a_string_and_query_as_an_object_show_no_change(remote: Remote) -> None:
+    """Elasticsearch answers `names` as a list and `query` as a JSON string; refresh then preview sees no change."""
+    access = {
+        "search": [{"names": "logs-*", "query": {"term": {"tier": "public"}}, "field_security": {"grant": "public-*"}}]
+    }
+    provider, grants = CrossClusterApiKeyProvider(), CrossClusterApiKeyAccessProvider()
+    key = provider.create(remote.props(access=access))
+    [entry] = remote.live(key.id)["access"]["search"]
+    assert entry["names"] == ["logs-*"] and entry["field_security"] == {"grant": ["public-*"]}
+    assert json.loads(entry["query"]) == {"term": {"tier": "public"}}
+    assert key.outs["access"] == {"search": [entry]}  # state holds what Elasticsearch answers
+    assert not provider.diff(key.id, key.outs, provider.read(key.id, key.outs).inputs).changes
+    created = grants.create(remote.access_props(key, access=access))
+    refreshed = grants.read(created.id, created.outs)
+    assert refreshed.inputs["access"] == {"search": [entry]}
+    assert not grants.diff(created.id, refreshed.outs, remote.access_props(key, access=access)).changes
+
+
+def test_certificate_identity_is_set_kept_and_cleared_only_at_9_3(
+    remotes: dict[str, Remote], sent: list[tuple[str, str, Any]]
+) -> None:
+    remote = remotes["9.3.2"]
+    remote.control("POST", "reset")
+    grants = CrossClusterApiKeyAccessProvider()
+    key = CrossClusterApiKeyProvider().create(remote.props(certificate_identity="CN=local-.*"))
+    assert remote.live(key.id)["certificate_identity"] == "CN=local-.*"
+    created = grants.create(remote.access_props(key, certificate_identity="CN=local-.*"))
+    # an access change leaves the identity out of the body, and the identity stays
+    changed = remote.access_props(key, certificate_identity="CN=local-.*", access={"search": [{"names": ["x-*"]}]})
+    sent.clear()
+    kept = grants.update(created.id, created.outs, changed)
+    assert "certificate_identity" not in puts(sent)[0] or puts(sent)[0]["certificate_identity"] == "CN=local-.*"
+    assert remote.live(key.id)["certificate_identity"] == "CN=local-.*"
+    # a new identity replaces it
+    other = remote.access_props(key, certificate_identity="CN=other", access=changed["access"])
+    replaced = grants.update(created.id, kept.outs, other)
+    assert remote.live(key.id)["certificate_identity"] == "CN=other"
+    # removing it from the program sends an explicit null, which clears it
+    cleared_props = remote.access_props(key, access=changed["access"])
+    sent.clear()
+    cleared = grants.update(created.id, replaced.outs, cleared_props)
+    assert puts(sent)[0]["certificate_identity"] is None
+    assert "certificate_identity" not in remote.live(key.id)
+    # and once cleared, nothing about it is sent again
+    sent.clear()
+    last_props = {**cleared_props, "metadata": {"team": "other"}}
+    last = grants.update(created.id, cleared.outs, last_props)
+    assert "certificate_identity" not in puts(sent)[0]
+    assert not grants.diff(created.id, grants.read(created.id, last.outs).outs, last_props).changes
+
+
+def test_an_identity_set_by_hand_is_cleared_when_the_program_has_none(remotes: dict[str, Remote]) -> None:
+    remote = remotes["9.3.2"]
+    remote.control("POST", "reset")
+    key = CrossClusterApiKeyProvider().create(remote.props())
+    caller(remote.target(), REMOTE_CREDENTIALS).request(
+        "edit", "PUT", f"_security/cross_cluster/api_key/{key.id}", json={"certificate_identity": "CN=by-hand"}
+    )
+    grants = CrossClusterApiKeyAccessProvider()
+    created = grants.create(remote.access_props(key, metadata={"team": "other"}))  # differs: read, then sent
+    assert "certificate_identity" not in remote.live(key.id)
+    assert created.outs["certificate_identity"] is None

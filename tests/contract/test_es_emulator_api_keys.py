@@ -91,7 +91,7 @@ def test_names_are_not_unique(es: Es) -> None:
         (
             {"name": "k", "access": SEARCH_ACCESS, "colour": "red"},
             "x_content_parse_exception",
-            "[cross_cluster_api_key_request_payload] unknown field [colour]",
+            "[cross_cluster_api_key_request] unknown field [colour]",
         ),
         (
             {"name": 5, "access": SEARCH_ACCESS},
@@ -209,11 +209,60 @@ def test_certificate_identity_is_a_regex_kept_on_the_key(es: Es) -> None:
     assert "certificate_identity" not in get_key(es, es.create_key()["id"])
 
 
-def test_certificate_identity_needs_9_3(make_es: Any) -> None:
-    es = make_es(version="9.2.4")
-    error = create_error(es, {"name": "k", "access": SEARCH_ACCESS, "certificate_identity": "CN=.*"})
+@pytest.mark.parametrize("version", ["8.14.3", "8.19.21", "9.0.8", "9.2.4"])
+@pytest.mark.parametrize("value", ["CN=.*", None])
+def test_certificate_identity_is_unknown_before_9_3_even_null(make_es: Any, version: str, value: Any) -> None:
+    """As a real 8.19.21 node answers (reference section 1): both parsers refuse the field, whatever its value."""
+    es = make_es(version=version)
+    error = create_error(es, {"name": "k", "access": SEARCH_ACCESS, "certificate_identity": value})
     assert error["type"] == "x_content_parse_exception"
-    assert error["reason"].endswith("[cross_cluster_api_key_request_payload] unknown field [certificate_identity]")
+    assert error["reason"].endswith("[cross_cluster_api_key_request] unknown field [certificate_identity]")
+    key = es.create_key()
+    error = error_of(update(es, key["id"], {"access": SEARCH_ACCESS, "certificate_identity": value}), 400)
+    assert error["type"] == "x_content_parse_exception"
+    assert error["reason"].endswith(
+        "[update_cross_cluster_api_key_request_payload] unknown field [certificate_identity]"
+    )
+    assert "certificate_identity" not in get_key(es, key["id"])
+
+
+def test_certificate_identity_null_is_refused_on_create_at_9_3(es: Es) -> None:
+    """Create declares the field ValueType.STRING: a null is a parse error, not "no identity"."""
+    error = create_error(es, {"name": "k", "access": SEARCH_ACCESS, "certificate_identity": None})
+    assert error["type"] == "x_content_parse_exception"
+    assert error["reason"].endswith(
+        "[cross_cluster_api_key_request] certificate_identity doesn't support values of type: VALUE_NULL"
+    )
+    assert es.control("GET", "state")["api_keys"] == []
+
+
+def test_certificate_identity_alone_is_an_update_at_9_3(es: Es) -> None:
+    key = es.create_key()
+    assert update(es, key["id"], {"certificate_identity": None}).json() == {"updated": False}  # none to clear
+    assert update(es, key["id"], {"certificate_identity": "CN=a"}).json() == {"updated": True}
+    assert update(es, key["id"], {"certificate_identity": "CN=a"}).json() == {"updated": False}
+    assert get_key(es, key["id"])["certificate_identity"] == "CN=a"
+    assert update(es, key["id"], {"certificate_identity": None}).json() == {"updated": True}
+    assert "certificate_identity" not in get_key(es, key["id"])
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("8.19.21", "must update either [access] or [metadata] for cross-cluster API keys"),
+        ("9.2.4", "must update either [access] or [metadata] for cross-cluster API keys"),
+        ("9.3.2", "must update [access], [metadata], or [certificate_identity] for cross-cluster API keys"),
+    ],
+)
+def test_an_update_must_change_something(make_es: Any, version: str, message: str) -> None:
+    es = make_es(version=version)
+    key = es.create_key()
+    for body in ({}, {"expiration": "1d"}):
+        error = error_of(update(es, key["id"], body), 400)
+        assert (error["type"], error["reason"]) == (
+            "action_request_validation_exception",
+            f"Validation Failed: 1: {message};",
+        )
 
 
 def test_create_needs_a_body(es: Es) -> None:
@@ -393,7 +442,12 @@ def test_update_expiration_moves_it_and_is_never_a_noop(es: Es) -> None:
     before = int(time.time() * 1000)
     assert update(es, key["id"], {"access": SEARCH_ACCESS, "expiration": "30d"}).json() == {"updated": True}
     assert get_key(es, key["id"])["expiration"] >= before + 30 * DAY_MS
+    es.control("PUT", "clock", {"offset_ms": 60_000})
     assert update(es, key["id"], {"access": SEARCH_ACCESS, "expiration": "30d"}).json() == {"updated": True}
+    moved = get_key(es, key["id"])["expiration"]
+    assert moved >= before + 60_000 + 30 * DAY_MS  # now + expiration, at every update that sends it
+    assert update(es, key["id"], {"access": {"search": [{"names": ["other"]}]}}).json() == {"updated": True}
+    assert get_key(es, key["id"])["expiration"] == moved  # left out: unchanged
     error = error_of(update(es, key["id"], {"access": SEARCH_ACCESS, "expiration": None}), 400)
     assert error["reason"].endswith("expiration doesn't support values of type: VALUE_NULL")
 
@@ -415,16 +469,6 @@ def test_update_certificate_identity_replace_clear_keep(es: Es) -> None:
             {"name": "renamed", "access": SEARCH_ACCESS},
             "x_content_parse_exception",
             "[update_cross_cluster_api_key_request_payload] unknown field [name]",
-        ),
-        (
-            {},
-            "action_request_validation_exception",
-            "Validation Failed: 1: must update either [access] or [metadata] for cross-cluster API keys;",
-        ),
-        (
-            {"expiration": "1d"},
-            "action_request_validation_exception",
-            "Validation Failed: 1: must update either [access] or [metadata] for cross-cluster API keys;",
         ),
         (
             {"access": {}},

@@ -1,12 +1,16 @@
 """Two linked Elasticsearch emulators: a *remote* (with its remote cluster server stand-in) and a *local* that
-gets keystore and trust pushed the way ECE pushes them. `GET /_remote/info` on the local really connects:
-`connected` is true only when address, TLS server name, trusted CA, keystore credential (alias, reload) and the
-key on the remote are all right; each single wrong part gives `connected: false` and its own recorded reason."""
+gets keystore and trust pushed the way ECE pushes them. The local connects as a real node does: a settings change
+or a credential added or removed makes one attempt, `_resolve/cluster` reuses the open connection or makes one,
+and `_remote/info` only reports. A request crosses only when address, TLS server name, trusted CA, keystore
+credential (alias, reload) and the key on the remote are all right; each single wrong part gives
+`connected: false` and its own recorded reason."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -16,14 +20,19 @@ from typing import Any
 import pytest
 import requests
 
+from components.polling import wait_for
+from emulators.certs import make_server, server_context
 from emulators.common import running
 from emulators.elasticsearch import Config, ElasticsearchEmulator
+from emulators.elasticsearch.connect import Attempt, open_connection
 from tests.support.certs import make_ca
 from tests.support.es_spec import SpecCheckedSession
 
 PASSWORD = "pair-password"
 ALIAS = "eck"
-UNSPECIFIED = ("GET /",)
+# `indices.resolve_cluster` is not among the rest-api-spec files in ../shared/specs; its answer's shape is taken from
+# TransportResolveClusterAction / ResolveClusterInfo and held against a real node in tests/reales.
+UNSPECIFIED = ("GET /", "GET /_resolve/cluster/{name}")
 
 
 @dataclass
@@ -76,9 +85,27 @@ class Pair:
         self.configure(alias)
         self.trust(self.rcs["ca_pem"])
         self.keystore({f"cluster.remote.{alias}.credentials": key["encoded"]})
+        self.settle()
         return key
 
+    def resolve(self, alias: str = ALIAS) -> dict[str, Any]:
+        """One cross-cluster request: over the open connection, or after one attempt."""
+        response = self.local.api.get(f"/_resolve/cluster/{alias}:*")
+        assert response.status_code == 200, response.text
+        return dict(response.json()[alias])
+
+    def rebuild(self, alias: str = ALIAS) -> None:
+        """What the connection check does for a fresh handshake: move the socket count and put it back."""
+        key = f"cluster.remote.{alias}.proxy_socket_connections"
+        for value in (19, None):
+            assert self.local.api.put("/_cluster/settings", json={"persistent": {key: value}}).status_code == 200
+        self.settle()
+
+    def settle(self) -> None:
+        self.local.emulator.connections.settle()
+
     def info(self, alias: str = ALIAS) -> dict[str, Any]:
+        self.settle()
         response = self.local.api.get("/_remote/info")
         assert response.status_code == 200, response.text
         return dict(response.json()[alias])
@@ -124,21 +151,115 @@ def closed_port() -> int:
 # --- all right ----------------------------------------------------------------------------------------------
 def test_connected_when_everything_is_right(pair: Pair) -> None:
     key = pair.link()
+    resolved = pair.resolve()
+    assert resolved["connected"] is True and resolved["skip_unavailable"] is True
+    assert resolved["version"]["number"] == str(pair.remote.emulator.version)
     info = pair.info()
-    assert info["connected"] is True and info["num_proxy_sockets_connected"] == 1
+    assert info["connected"] is True and info["num_proxy_sockets_connected"] == 18
     assert info["cluster_credentials"] == "::es_redacted::"
     assert "reason" not in info and "code" not in info  # the reason lives in the emulator state only
     assert pair.connection()["code"] == "connected"
-    [event] = pair.rcs["events"]
-    assert event["result"] == "ok" and event["key_id"] == key["id"]
+    # one connection: opened when the credential was loaded, reused by the resolve (the server logs it on close)
+    assert pair.rcs["open_connections"] == 1
+    pair.rebuild()
+
+    def logged() -> dict[str, Any] | None:
+        found = [e for e in pair.rcs["events"] if e["result"] == "ok" and e["requests"] == 2]
+        return found[0] if found else None
+
+    event = wait_for(logged, timeout=5, describe=lambda: f"no such event in {pair.rcs['events']}")
+    assert event["key_id"] == key["id"]
     assert event["sni"] == pair.rcs["server_name"] == "eck-remote-es-remote-cluster.default.svc"
 
 
-def test_empty_server_name_verifies_the_address_host(pair: Pair) -> None:
+def test_remote_info_makes_no_attempt(pair: Pair) -> None:
+    """As on a real 8.19.21 node: configured while the remote was down, `_remote/info` stays disconnected after the
+    remote comes up, until a cross-cluster request makes an attempt."""
+    pair.remote.control("PUT", "rcs", {"state": "down"})
     pair.link()
-    pair.configure(server_name="")  # 127.0.0.1 is in the certificate's IP SANs
+    assert pair.info()["connected"] is False
+    pair.remote.control("PUT", "rcs", {"state": "up"})
+    for _ in range(3):
+        assert pair.info()["connected"] is False
+    assert pair.resolve()["connected"] is True
     assert pair.info()["connected"] is True
-    assert pair.rcs["events"][-1]["sni"] is None  # no SNI for an IP address
+
+
+def test_a_settings_change_makes_one_attempt(pair: Pair) -> None:
+    pair.link()
+    pair.settle()
+    before = pair.connection()["checks"]
+    localhost = f"localhost:{pair.rcs['port']}"
+    pair.configure(address=localhost)  # a changed strategy: the connection is rebuilt
+    assert pair.info()["connected"] is True
+    assert pair.connection()["checks"] == before + 1
+    pair.configure(address=localhost)  # unchanged: nothing happens
+    assert pair.info()["connected"] is True and pair.connection()["checks"] == before + 1
+
+
+def test_an_open_connection_outlives_a_change_of_trusted_ca(pair: Pair) -> None:
+    """The TLS handshake is per connection: a CA no longer trusted shows only when the connection is rebuilt."""
+    pair.link()
+    assert pair.resolve()["connected"] is True
+    pair.trust(make_ca("not-the-remote-ca").certificate_pem)
+    assert pair.resolve()["connected"] is True
+    pair.rebuild()
+    assert pair.resolve()["connected"] is False and pair.connection()["code"] == "tls_untrusted"
+
+
+def test_a_key_invalidated_under_an_open_connection_fails_the_next_request(pair: Pair) -> None:
+    pair.link()
+    assert pair.resolve()["connected"] is True
+    key_invalidated(pair)
+    resolved = pair.resolve()
+    assert resolved["connected"] is False and "invalidated" in resolved["error"]
+    assert pair.info()["connected"] is True  # the socket stays open: `_remote/info` cannot tell
+
+
+def test_an_empty_server_name_fails_when_the_certificate_names_only_the_service(pair: Pair) -> None:
+    """ECK's certificates name the Service, not the load balancer's address: without SNI the dialled host is checked."""
+    pair.link()
+    pair.configure(server_name="")
+    assert pair.resolve()["connected"] is False
+    assert pair.connection()["code"] == "tls_hostname_mismatch" and "[127.0.0.1]" in pair.connection()["reason"]
+
+
+@pytest.mark.parametrize(
+    ("server_name", "host", "connects"),
+    [
+        ("service.es.test", "127.0.0.1", True),
+        ("typo.es.test", "127.0.0.1", True),  # the dialled IP is in the certificate
+        ("", "127.0.0.1", True),
+        ("service.es.test", "localhost", True),
+        ("typo.es.test", "localhost", False),  # neither name is
+        ("", "localhost", False),
+    ],
+)
+def test_the_identity_is_the_server_name_or_else_the_dialled_host(server_name: str, host: str, connects: bool) -> None:
+    """As Java checks a client session (X509TrustManagerImpl.checkIdentity): the SNI name first, then the host dialled.
+    Seen on a real 8.19.21 node: a wrong `server_name` still connects when the dialled IP is in the certificate."""
+    ca = make_ca("identity-ca")
+    server = make_server(ca, "service.es.test", ip="127.0.0.1")
+    listener = socket.create_server(("127.0.0.1", 0))
+    context = server_context(server)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with context.wrap_socket(connection, server_side=True) as tls:
+                tls.recv(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    address = f"{host}:{listener.getsockname()[1]}"
+    try:
+        plan = Attempt(proxy_address=address, server_name=server_name, trusted=(ca.certificate_pem,), credential=None)
+        outcome, live = open_connection(plan)
+        if live is not None:
+            live.close()
+    finally:
+        listener.close()
+    assert outcome.connected is connects, outcome
 
 
 def test_two_aliases_to_the_same_remote(pair: Pair) -> None:
@@ -147,8 +268,8 @@ def test_two_aliases_to_the_same_remote(pair: Pair) -> None:
     pair.keystore(
         {"cluster.remote.eck.credentials": first["encoded"], "cluster.remote.eck2.credentials": first["encoded"]}
     )
-    info = pair.local.api.get("/_remote/info").json()
-    assert info["eck"]["connected"] is True and info["eck2"]["connected"] is True
+    resolved = pair.local.api.get("/_resolve/cluster/eck*:*").json()
+    assert resolved["eck"]["connected"] is True and resolved["eck2"]["connected"] is True
 
 
 # --- one wrong part at a time -------------------------------------------------------------------------------
@@ -198,11 +319,12 @@ BREAKAGES: dict[str, tuple[Callable[[Pair], None], str, str]] = {
 @pytest.mark.parametrize("breakage", list(BREAKAGES))
 def test_each_wrong_part_disconnects_with_its_reason(pair: Pair, breakage: str) -> None:
     pair.link()
-    assert pair.info()["connected"] is True
+    assert pair.resolve()["connected"] is True
     breaker, code, reason = BREAKAGES[breakage]
     breaker(pair)
-    info = pair.info()
-    assert info["connected"] is False and info["num_proxy_sockets_connected"] == 0
+    pair.rebuild()  # a fresh handshake, as the connection check makes
+    assert pair.resolve()["connected"] is False
+    assert pair.info()["connected"] is False and pair.info()["num_proxy_sockets_connected"] == 0
     recorded = pair.connection()
     assert recorded["connected"] is False
     assert recorded["code"] == code and reason in recorded["reason"], recorded
@@ -216,7 +338,8 @@ def test_every_wrong_part_has_a_distinct_reason(pair: Pair) -> None:
         pair.remote.emulator.reset()
         pair.link()
         breaker(pair)
-        assert pair.info()["connected"] is False, name
+        pair.rebuild()
+        assert pair.resolve()["connected"] is False, name
         reasons[name] = (pair.connection()["code"], pair.connection()["reason"])
     assert len(set(reasons.values())) == len(BREAKAGES), reasons
 
@@ -261,15 +384,15 @@ def test_an_expired_key_is_rejected_by_the_remote(pair: Pair) -> None:
     pair.keystore({f"cluster.remote.{ALIAS}.credentials": key["encoded"]})
     assert pair.info()["connected"] is True
     pair.remote.control("PUT", "clock", {"offset_ms": 2 * 3_600_000})
-    assert pair.info()["connected"] is False
+    assert pair.resolve()["connected"] is False
     assert pair.connection()["code"] == "credentials_rejected" and "is expired" in pair.connection()["reason"]
 
 
 def test_a_credential_with_a_wrong_secret_is_rejected(pair: Pair) -> None:
     key = pair.link()
     forged = base64.b64encode(f"{key['id']}:not-the-secret".encode()).decode()
-    pair.keystore({f"cluster.remote.{ALIAS}.credentials": forged})
-    assert pair.info()["connected"] is False
+    pair.keystore({f"cluster.remote.{ALIAS}.credentials": forged})  # same alias: the connection stays open
+    assert pair.resolve()["connected"] is False
     assert pair.connection()["reason"].endswith(f"invalid credentials for API key [{key['id']}]")
 
 
@@ -297,24 +420,27 @@ def test_ca_rotation_breaks_the_connection_until_the_new_ca_is_trusted(pair: Pai
     new_ca = rotated["ca_pem"]
     assert new_ca != old_ca and rotated["rotations"] >= 1
     assert pair.ca_out.read_text() == new_ca
-    assert pair.info()["connected"] is False and pair.connection()["code"] == "tls_untrusted"
-    pair.trust(old_ca, new_ca)  # during a rotation both are trusted
-    assert pair.info()["connected"] is True
-    pair.trust(new_ca)
-    assert pair.info()["connected"] is True
-    pair.trust(old_ca)
-    assert pair.info()["connected"] is False
+    assert pair.resolve()["connected"] is True  # the open connection was handshaken before the rotation
+    pair.rebuild()
+    assert pair.resolve()["connected"] is False and pair.connection()["code"] == "tls_untrusted"
+    for trusted, connects in (((old_ca, new_ca), True), ((new_ca,), True), ((old_ca,), False)):
+        pair.trust(*trusted)  # during a rotation both are trusted
+        pair.rebuild()
+        assert pair.resolve()["connected"] is connects, trusted
 
 
 def test_a_refusing_or_stopped_remote_cluster_server(pair: Pair) -> None:
     pair.link()
-    pair.remote.control("PUT", "rcs", {"state": "refuse"})
-    assert pair.info()["connected"] is False and pair.connection()["code"] == "tls_handshake_failed"
+    assert pair.info()["connected"] is True
+    pair.remote.control("PUT", "rcs", {"state": "refuse"})  # the remote's connections end with it
+    assert pair.info()["connected"] is False
+    assert pair.resolve()["connected"] is False and pair.connection()["code"] == "tls_handshake_failed"
     pair.remote.control("PUT", "rcs", {"state": "down"})
-    assert pair.info()["connected"] is False and pair.connection()["code"] == "connect_failed"
+    assert pair.resolve()["connected"] is False and pair.connection()["code"] == "connect_failed"
     state = pair.remote.control("PUT", "rcs", {"state": "up"})
     assert state["state"] == "up" and state["address"] == pair.rcs["address"]  # same port again
-    assert pair.info()["connected"] is True
+    assert pair.info()["connected"] is False  # nothing reconnects by itself
+    assert pair.resolve()["connected"] is True and pair.info()["connected"] is True
 
 
 def test_a_bad_state_for_the_remote_cluster_server_is_refused(pair: Pair) -> None:
@@ -334,7 +460,8 @@ def test_the_remote_cluster_server_can_serve_from_an_adopted_ca(pair: Pair) -> N
     pair.keystore({f"cluster.remote.{ALIAS}.credentials": pair.create_key()["encoded"]})
     assert pair.info()["connected"] is True
     pair.trust(make_ca("another").certificate_pem)
-    assert pair.info()["connected"] is False
+    pair.rebuild()
+    assert pair.resolve()["connected"] is False
 
 
 def test_the_elastic_password_can_be_set_as_eck_would_generate_it(pair: Pair) -> None:

@@ -18,5 +18,5 @@ def engine_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatedLin
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory, engine_env: EmulatedLink) -> EngineStack:
+def engine(tmp_path_factory: pytest.TempPathFactory, engine_env: EmulatedLink) -> EngineStack[EmulatedLink]:
     return make_engine_stack(tmp_path_factory.mktemp("engine"), engine_env, "test")

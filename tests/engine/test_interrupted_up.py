@@ -14,7 +14,7 @@ from tools.engine_stack import EngineStack, make_engine_stack
 
 
 @pytest.fixture
-def stack(tmp_path_factory: pytest.TempPathFactory, engine_env: EmulatedLink) -> EngineStack:
+def stack(tmp_path_factory: pytest.TempPathFactory, engine_env: EmulatedLink) -> EngineStack[EmulatedLink]:
     engine_env.reset()
     return make_engine_stack(tmp_path_factory.mktemp("interrupted"), engine_env, "interrupted")
 
@@ -32,7 +32,7 @@ def wait_until(condition: Any, timeout: float) -> None:
         time.sleep(0.05)
 
 
-def test_an_up_killed_while_ece_runs_its_plan_converges_on_the_next_up(stack: EngineStack) -> None:
+def test_an_up_killed_while_ece_runs_its_plan_converges_on_the_next_up(stack: EngineStack[EmulatedLink]) -> None:
     env, cli = stack.env, stack.cli
     env.control(env.ece, "POST", "plan-duration", {"seconds": 4})
     process = subprocess.Popen(

@@ -40,7 +40,7 @@ def snapshot(env: EmulatedLink) -> dict[str, Any]:
     }
 
 
-def changed_steps(engine: EngineStack) -> set[tuple[str, str]]:
+def changed_steps(engine: EngineStack[EmulatedLink]) -> set[tuple[str, str]]:
     """(operation, resource type) of every step a `preview --json` would take besides 'same'."""
     completed = engine.record(engine.cli.run(["preview", "--json"]))
     steps = json.loads(completed.stdout).get("steps") or []
@@ -48,11 +48,13 @@ def changed_steps(engine: EngineStack) -> set[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def before(engine: EngineStack) -> dict[str, Any]:
+def before(engine: EngineStack[EmulatedLink]) -> dict[str, Any]:
     return snapshot(engine.env)
 
 
-def test_preview_on_an_empty_stack_lists_every_resource(engine: EngineStack, before: dict[str, Any]) -> None:
+def test_preview_on_an_empty_stack_lists_every_resource(
+    engine: EngineStack[EmulatedLink], before: dict[str, Any]
+) -> None:
     completed = engine.record(engine.cli.preview())
     for typ in EVERY_TYPE:
         assert f"+ {typ}: (create)" in completed.stdout, typ
@@ -61,7 +63,7 @@ def test_preview_on_an_empty_stack_lists_every_resource(engine: EngineStack, bef
     assert snapshot(engine.env) == before  # a preview changes nothing
 
 
-def test_up_creates_everything_and_ends_connected(engine: EngineStack, before: dict[str, Any]) -> None:
+def test_up_creates_everything_and_ends_connected(engine: EngineStack[EmulatedLink], before: dict[str, Any]) -> None:
     engine.record(engine.cli.up())
     engine.transcripts.append(json.dumps(engine.cli.export()))  # the state, with every resource in it
     link = engine.cli.outputs()["links"]["search-quickstart"]
@@ -89,14 +91,14 @@ def test_up_creates_everything_and_ends_connected(engine: EngineStack, before: d
     assert (engine.rendered / "1-manifest").is_dir()
 
 
-def test_a_second_preview_shows_no_changes_and_refresh_finds_no_drift(engine: EngineStack) -> None:
+def test_a_second_preview_shows_no_changes_and_refresh_finds_no_drift(engine: EngineStack[EmulatedLink]) -> None:
     engine.record(engine.cli.preview("--expect-no-changes"))
     assert changed_steps(engine) == set()
     engine.refresh("--expect-no-changes")
     assert changed_steps(engine) == set()
 
 
-def test_changing_the_key_access_updates_only_the_key(engine: EngineStack) -> None:
+def test_changing_the_key_access_updates_only_the_key(engine: EngineStack[EmulatedLink]) -> None:
     env = engine.env
     engine.write_config(
         link_config(env, rendered=engine.rendered, access={"search": [{"names": ["logs-*", "metrics-*"]}]})
@@ -111,7 +113,7 @@ def test_changing_the_key_access_updates_only_the_key(engine: EngineStack) -> No
     assert engine.cli.outputs()["links"]["search-quickstart"]["connected"] is True
 
 
-def test_changing_the_address_updates_the_settings_and_the_check(engine: EngineStack) -> None:
+def test_changing_the_address_updates_the_settings_and_the_check(engine: EngineStack[EmulatedLink]) -> None:
     env = engine.env
     address = f"localhost:{env.rcs['port']}"
     engine.write_config(
@@ -126,7 +128,9 @@ def test_changing_the_address_updates_the_settings_and_the_check(engine: EngineS
     assert engine.cli.outputs()["links"]["search-quickstart"]["connected"] is True
 
 
-def test_changing_the_ca_updates_the_trust_and_the_check_and_retires_the_old_ca(engine: EngineStack) -> None:
+def test_changing_the_ca_updates_the_trust_and_the_check_and_retires_the_old_ca(
+    engine: EngineStack[EmulatedLink],
+) -> None:
     env = engine.env
     old_ca = env.rcs_ca
     env.control(env.remote, "POST", "rcs/rotate_ca")  # the remote now serves a certificate from a new CA
@@ -139,7 +143,7 @@ def test_changing_the_ca_updates_the_trust_and_the_check_and_retires_the_old_ca(
     engine.record(engine.cli.preview("--expect-no-changes"))
 
 
-def test_a_change_behind_our_back_is_found_by_refresh_and_repaired_by_up(engine: EngineStack) -> None:
+def test_a_change_behind_our_back_is_found_by_refresh_and_repaired_by_up(engine: EngineStack[EmulatedLink]) -> None:
     env = engine.env
     es = caller(env.local_target(), env.ece_credentials())
     es.request(
@@ -159,14 +163,14 @@ def test_a_change_behind_our_back_is_found_by_refresh_and_repaired_by_up(engine:
     assert engine.cli.outputs()["links"]["search-quickstart"]["connected"] is True
 
 
-def test_destroy_leaves_the_emulators_as_they_were(engine: EngineStack, before: dict[str, Any]) -> None:
+def test_destroy_leaves_the_emulators_as_they_were(engine: EngineStack[EmulatedLink], before: dict[str, Any]) -> None:
     engine.record(engine.cli.destroy())
     after = snapshot(engine.env)
     assert after == before
     assert not list((engine.rendered / "1-manifest").glob("*.yaml"))
 
 
-def test_no_secret_in_state_or_in_anything_the_cli_printed(engine: EngineStack) -> None:
+def test_no_secret_in_state_or_in_anything_the_cli_printed(engine: EngineStack[EmulatedLink]) -> None:
     encoded = [k["encoded"] for k in engine.env.control(engine.env.remote, "GET", "state")["api_keys"]]
     assert encoded
     assert any('"resources"' in transcript and KEY in transcript for transcript in engine.transcripts)

@@ -10,7 +10,7 @@ from tools.engine_stack import EngineStack, make_engine_stack
 
 
 @pytest.fixture
-def stack(tmp_path_factory: pytest.TempPathFactory, engine_env: EmulatedLink) -> EngineStack:
+def stack(tmp_path_factory: pytest.TempPathFactory, engine_env: EmulatedLink) -> EngineStack[EmulatedLink]:
     engine_env.reset()
     engine = make_engine_stack(tmp_path_factory.mktemp("unknowns"), engine_env, "unknowns")
     engine.write_config(
@@ -40,7 +40,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, engine_env: EmulatedLink) ->
     return engine
 
 
-def test_first_preview_succeeds_with_unknown_ca_and_address(stack: EngineStack) -> None:
+def test_first_preview_succeeds_with_unknown_ca_and_address(stack: EngineStack[EmulatedLink]) -> None:
     before = stack.env.ece_resource()
     completed = stack.record(stack.cli.preview())
     out = completed.stdout

@@ -287,6 +287,23 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "eckClusters[0].serverName",
         "DNS name",
     ),
+    (
+        "certificate identity before Elasticsearch 9.3",
+        program_config(
+            eck_cluster(version="9.2.4"),
+            links=[
+                {
+                    "alias": "logs",
+                    "eckCluster": "quickstart",
+                    "access": {"search": [{"names": ["a"]}]},
+                    "certificateIdentity": "CN=local-.*",
+                }
+            ],
+            scope="eck",
+        ),
+        "links[0].certificateIdentity",
+        "needs Elasticsearch >= 9.3.0 on the remote (it runs 9.2.4)",
+    ),
 ]
 
 
@@ -328,3 +345,25 @@ def test_secret_values_stay_out_of_error_messages() -> None:
         parse(config)
     assert "abc" not in str(raised.value).replace("[secret]", "")
     assert "[secret]" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("version", "allowed"), [("8.19.21", False), ("9.2.4", False), ("9.3.0", True), ("9.3.2", True)]
+)
+def test_certificate_identity_follows_the_remote_version(version: str, allowed: bool) -> None:
+    """Elasticsearch < 9.3 refuses the field outright (400 unknown field), so the settings refuse it first."""
+    link = {"alias": "logs", "eckCluster": "quickstart", "access": {"search": [{"names": ["a"]}]}}
+    config = program_config(eck_cluster(version=version), links=[{**link, "certificateIdentity": "CN=x"}], scope="eck")
+    if allowed:
+        assert parse(config).links[0].certificate_identity == "CN=x"
+        return
+    with pytest.raises(SettingsError) as raised:
+        parse(config)
+    assert str(raised.value) == (
+        "config 'links[0].certificateIdentity': value 'CN=x' is invalid: "
+        f"needs Elasticsearch >= 9.3.0 on the remote (it runs {version})"
+    )
+    assert (
+        parse(program_config(eck_cluster(version=version), links=[link], scope="eck")).links[0].certificate_identity
+        is None
+    )

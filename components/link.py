@@ -224,6 +224,9 @@ class RemoteClusterLink(pulumi.ComponentResource):
                 entry_name=names.trust_entry_name(link.alias),
                 certificates=certificates,
                 model="api-key" if model is SecurityModel.API_KEY else "certificate",
+                scope_id=None
+                if model is SecurityModel.API_KEY or args.eck is None
+                else names.certificate_model_scope(args.eck.cluster.namespace),
                 plan_timeout_seconds=ece.plan_timeout_seconds,
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -43,6 +43,11 @@ def es_transport_lb_service(cluster: str) -> str:
     return f"{cluster}-es-transport-lb"
 
 
+def es_statefulset(cluster: str, node_set: str) -> str:
+    """The operator's StatefulSet for one nodeSet (also the prefix of its Pods' names)."""
+    return f"{cluster}-es-{node_set}"
+
+
 def es_http_service(cluster: str) -> str:
     return f"{cluster}-es-http"
 
@@ -145,3 +150,9 @@ def trust_entry_name(alias: str) -> str:
 def api_key_name(stack: str, link: str) -> str:
     """Deterministic cross-cluster API key name per link (ES caps names at 256 characters)."""
     return f"{MANAGED_BY}-{stack}-{link}"[:256]
+
+
+def certificate_model_scope(namespace: str) -> str:
+    """The ECE trust entry's `scope_id` in the TLS-certificate model: the suffix of ECK's transport certificate names
+    (`<pod>.node.<es>.<namespace>.es.local`; the ECE-to-ECK guide's `default.es.local` is its example's namespace)."""
+    return f"{namespace}.es.local"

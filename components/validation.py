@@ -17,10 +17,11 @@ from . import names
 MAX_CLUSTER_NAME = 36
 MAX_NODESET_NAME = 23
 MAX_NAMESPACE = 63
+MAX_LABEL_VALUE = 63
+CONTROLLER_REVISION_HASH = 10
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_NODESET_PATTERN = re.compile(r"^[a-zA-Z0-9-]+$")
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
@@ -93,17 +94,33 @@ def namespace(key: str, value: Any) -> str:
     return str(value)
 
 
+NODESET_NAME_RULE = (
+    f"must be 1 to {MAX_NODESET_NAME} lowercase letters, digits and '-', starting and ending with a letter or digit"
+    " (ECK names the StatefulSet '<cluster>-es-<nodeSet>', a DNS-1123 label)"
+)
+
+
 def nodeset_name(key: str, value: Any) -> str:
+    """ECK's CRD allows 23 characters; its webhook, and Kubernetes for the StatefulSet, want a DNS-1123 label."""
     require_type(key, value, str, "a string")
-    if not value or len(value) > MAX_NODESET_NAME or not _NODESET_PATTERN.match(value):
-        raise SettingsError(
-            key, value, f"must be 1 to {MAX_NODESET_NAME} characters of [a-zA-Z0-9-] (ECK's nodeSet rule)"
-        )
-    if not _DNS1123_LABEL.match(value):
-        raise SettingsError(
-            key, value, "must be lowercase and start and end with a letter or digit (it names a StatefulSet)"
-        )
+    if len(value) > MAX_NODESET_NAME or not _DNS1123_LABEL.match(value):
+        raise SettingsError(key, value, NODESET_NAME_RULE)
     return str(value)
+
+
+def statefulset_name(key: str, cluster: str, node_set: str, count: int) -> str:
+    """ECK (`ValidateNames`): the StatefulSet name, '-<ordinal>' and the 10-character controller revision hash
+    of its Pods' labels must fit in a 63-character label value."""
+    name = names.es_statefulset(cluster, node_set)
+    room = MAX_LABEL_VALUE - len(str(count)) - 1 - CONTROLLER_REVISION_HASH
+    if len(name) > room:
+        raise SettingsError(
+            key,
+            node_set,
+            f"the StatefulSet name '{name}' is {len(name)} characters; with count {count} ECK allows {room}"
+            " (63, less '-<ordinal>' and a 10-character revision hash): shorten the cluster or nodeSet name",
+        )
+    return name
 
 
 def version(key: str, value: Any) -> Version:

@@ -264,6 +264,28 @@ class RealNode:
                 )
             time.sleep(0.1)
 
+    def serve_remote_cluster_from(self, ca: Issued) -> None:
+        """Present a remote cluster server certificate issued by `ca` from now on, as ECK's nodes do after its
+        transport CA rotated; waits until the node has reloaded it. Open connections keep their session."""
+        issued = make_server(ca, self.server_name, ip=None)
+        certs = self.config_dir / "certs"
+        reloads_before = self._ssl_reloads_of("remote-cluster-server.crt")
+        for name, text in (
+            ("remote-cluster-server.key", issued.key_pem),
+            ("remote-cluster-server.crt", issued.certificate_pem),
+        ):
+            staged = certs / f"{name}.tmp"
+            _write(staged, text, 0o600)
+            staged.replace(certs / name)
+        deadline = time.monotonic() + 10 * RELOAD_INTERVAL_SECONDS
+        while self._ssl_reloads_of("remote-cluster-server.crt") <= reloads_before:
+            if time.monotonic() > deadline:
+                raise RealElasticsearchError(
+                    f"{self.name}: the remote cluster server certificate was not reloaded; last log lines:\n"
+                    f"{self.last_log_lines()}"
+                )
+            time.sleep(0.1)
+
     def _ssl_reloads_of(self, file_name: str) -> int:
         """How often the node logged reloading SSL contexts from `file_name` (SSLConfigurationReloader)."""
         try:

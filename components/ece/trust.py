@@ -33,7 +33,6 @@ from .client import EceApiError, EceClient
 from .connection_props import check_connection, client_from
 
 MODELS = ("api-key", "certificate")
-CERTIFICATE_MODEL_SCOPE = "default.es.local"
 CONFLICT_ATTEMPTS = 8
 INPUTS = (
     "ece",
@@ -42,6 +41,7 @@ INPUTS = (
     "ref_id",
     "entry_name",
     "model",
+    "scope_id",
     "certificates",
     "plan_timeout_seconds",
 )
@@ -58,13 +58,15 @@ def normalise(pems: list[str]) -> list[str]:
     return seen
 
 
-def entry_body(name: str, model: str, pems: list[str], uid: str | None) -> dict[str, Any]:
-    """Our direct entry. API-key model: a `proxy` entry (CA of the remote's proxy or LB; no scope or node names)."""
+def entry_body(name: str, model: str, pems: list[str], uid: str | None, scope_id: str | None = None) -> dict[str, Any]:
+    """Our direct entry. API-key model: a `proxy` entry (CA of the remote's proxy or LB; no scope or node names).
+    Certificate model: a `generic` entry whose `scope_id` is the suffix of the remote nodes' names, which for ECK is
+    `<namespace>.es.local` (names.certificate_model_scope)."""
     entry: dict[str, Any] = {"name": name, "certificates": [{"pem": pem} for pem in pems]}
     if model == "api-key":
         entry.update({"type": "proxy", "trust_all": False})
     else:
-        entry.update({"type": "generic", "trust_all": True, "scope_id": CERTIFICATE_MODEL_SCOPE})
+        entry.update({"type": "generic", "trust_all": True, "scope_id": scope_id})
     if uid:
         entry["uid"] = uid
     return entry
@@ -192,6 +194,8 @@ class EceTrustedCaProvider(ResourceProvider):
         failures = check_connection(news) + require(news, ("deployment_id", "entry_name", "certificates"))
         if news.get("model") not in (*MODELS, None) and not is_unknown(news.get("model")):
             failures.append(CheckFailure("model", f"model must be one of {', '.join(MODELS)}"))
+        if news.get("model") == "certificate" and not news.get("scope_id"):
+            failures.append(CheckFailure("scope_id", "the certificate model needs a scope_id (<namespace>.es.local)"))
         certificates = news.get("certificates")
         if (certificates is not None and not is_unknown(certificates)) and (
             not isinstance(certificates, list) or not normalise([str(c) for c in certificates])
@@ -211,7 +215,8 @@ class EceTrustedCaProvider(ResourceProvider):
         wanted = normalise(props["certificates"])
 
         def mutate(entry: dict[str, Any] | None) -> dict[str, Any]:
-            return entry_body(props["entry_name"], props["model"], wanted, (entry or {}).get("uid"))
+            uid = (entry or {}).get("uid")
+            return entry_body(props["entry_name"], props["model"], wanted, uid, props.get("scope_id"))
 
         ref = EntryRef.of(props)
         entry = change_entry(client, ref, mutate, float(props["plan_timeout_seconds"]))
@@ -225,7 +230,8 @@ class EceTrustedCaProvider(ResourceProvider):
 
         def mutate(entry: dict[str, Any] | None) -> dict[str, Any]:
             # During a rotation the old CA stays trusted beside the new one.
-            return entry_body(news["entry_name"], news["model"], wanted + retiring, (entry or {}).get("uid"))
+            uid = (entry or {}).get("uid")
+            return entry_body(news["entry_name"], news["model"], wanted + retiring, uid, news.get("scope_id"))
 
         entry = change_entry(client, EntryRef.of(news), mutate, float(news["plan_timeout_seconds"]))
         return UpdateResult(_outputs(news, entry, retiring))
@@ -254,6 +260,7 @@ class EceTrustedCaProvider(ResourceProvider):
             **{key: props.get(key) for key in INPUTS},
             "certificates": live,
             "model": model,
+            "scope_id": entry.get("scope_id") if model == "certificate" else None,
             "plan_timeout_seconds": props.get("plan_timeout_seconds") or 600,
         }
         return ReadResult(id_, _outputs(inputs, entry, retiring), inputs)
@@ -284,6 +291,7 @@ class EceTrustedCa(Resource, module="eceeck", name="EceTrustedCa"):
         entry_name: pulumi.Input[str],
         certificates: pulumi.Input[list[str]],
         model: str = "api-key",
+        scope_id: str | None = None,
         ref_id: pulumi.Input[str] = "_main",
         plan_timeout_seconds: int = 600,
         opts: pulumi.ResourceOptions | None = None,
@@ -295,6 +303,7 @@ class EceTrustedCa(Resource, module="eceeck", name="EceTrustedCa"):
             "ref_id": ref_id,
             "entry_name": entry_name,
             "model": model,
+            "scope_id": scope_id,
             "certificates": certificates,
             "plan_timeout_seconds": plan_timeout_seconds,
             "uid": None,

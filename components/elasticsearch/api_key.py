@@ -118,6 +118,61 @@ def _ours(es: ElasticsearchCaller, name: str, rotation: str) -> list[dict[str, A
     ]
 
 
+# The licence. Cross-cluster API keys are the Elasticsearch feature "advanced-remote-cluster-security"
+# (x-pack/plugin/security/.../Security.java: `LicensedFeature.momentary(null, "advanced-remote-cluster-security",
+# License.OperationMode.ENTERPRISE)`). A momentary feature needs an active licence (x-pack/plugin/core/.../license/
+# LicensedFeature.java: `momentary(...)` passes `needsActive = true`), and XPackLicenseState#isAllowedByOperationMode
+# lets a trial through and otherwise needs a mode >= ENTERPRISE (License.OperationMode: MISSING, BASIC, STANDARD,
+# GOLD, PLATINUM, ENTERPRISE, TRIAL; the type names map to them in License.LicenseType#resolve, "platinum",
+# "cloud_internal" and "internal" being PLATINUM). RestCreateCrossClusterApiKeyAction and
+# RestUpdateCrossClusterApiKeyAction refuse anything else, before reading the request, with LicenseUtils#
+# newComplianceException: 403 security_exception "current license is non-compliant for
+# [advanced-remote-cluster-security]" (elastic/elasticsearch#96307; a real 8.19.21 node on a basic licence answers
+# exactly that). ECK starts a cluster on a basic licence: the licence is read once before a create, so the cause
+# and the remedy are named instead of that 403.
+LICENCE_FEATURE = "advanced-remote-cluster-security"
+LICENCED_TYPES = ("trial", "enterprise")
+LICENCE_REMEDY = (
+    "cross-cluster API keys need an active Enterprise or trial licence on the remote cluster (Elasticsearch feature "
+    f"[{LICENCE_FEATURE}]). Start a trial there (POST _license/start_trial?acknowledge=true) or install an "
+    "Enterprise licence (with ECK: the operator's enterprise licence Secret), then run this again"
+)
+
+
+class LicenceError(ElasticsearchApiError):
+    """The remote cluster's licence does not allow cross-cluster API keys: seen in `GET _license`, or told by a 403."""
+
+    def __init__(self, operation: str, status: int | None, detail: str) -> None:
+        super().__init__(operation, status, "security_exception" if status else None, detail)
+        Exception.__init__(self, f"{self.api} {operation} failed: {detail}")
+
+
+def _read_licence(es: ElasticsearchCaller) -> dict[str, Any] | None:
+    """`GET _license`'s licence; None when this caller may not read it (it needs `monitor`), which leaves the
+    answer to the create itself."""
+    response = es.request("read the licence", "GET", "_license", ok=(200, 403, 404))
+    found = response.json().get("license") if response.status_code == 200 else None
+    return dict(found) if isinstance(found, Mapping) else None
+
+
+def licence_problem(description: str, licence: Mapping[str, Any] | None) -> str | None:
+    """Why this licence refuses cross-cluster API keys, naming the cluster and the remedy; None when it allows them
+    (or is unknown)."""
+    if licence is None:
+        return None
+    kind, status = str(licence.get("type") or "unknown"), str(licence.get("status") or "unknown")
+    if kind in LICENCED_TYPES and status == "active":
+        return None
+    return f"{description} has a{'n' if kind[:1] in 'aeiou' else ''} {kind} licence ({status}): {LICENCE_REMEDY}"
+
+
+def _unlicensed(operation: str, description: str, error: ElasticsearchApiError) -> ElasticsearchApiError:
+    """Elasticsearch's 403 for the licence (should it change after the check), with the same advice."""
+    if error.status == 403 and LICENCE_FEATURE in (error.detail or ""):
+        return LicenceError(operation, 403, f"{description} refused it ({error.detail}): {LICENCE_REMEDY}")
+    return error
+
+
 AUTH_SETTLING_SECONDS = 60.0
 
 
@@ -186,18 +241,29 @@ class CrossClusterApiKeyProvider(ResourceProvider):
         body = {"name": props["name"], **_grants(props)}
         operation = f"create cross-cluster API key {props['name']}"
         rotation = props.get("rotation") or ""
-        # A run killed after an earlier create left an active key nobody holds: keep exactly one. The search is
-        # also the wait for the remote's API, which on a new cluster answers only once its pods are up.
-        orphans = _when_ready(
-            es, lambda: _ours(es, props["name"], rotation), float(props.get("ready_timeout_seconds") or 600)
-        )
-        invalidate(es, [key["id"] for key in orphans])
+        # The licence first: reading it is also the wait for the remote's API, which on a new cluster answers only
+        # once its pods are up.
+        licence = _when_ready(es, lambda: _read_licence(es), float(props.get("ready_timeout_seconds") or 600))
+        problem = licence_problem(es.description, licence)
+        if problem is not None:
+            raise LicenceError(operation, None, problem)
+        # A run killed after an earlier create left an active key nobody holds: keep exactly one.
+        invalidate(es, [key["id"] for key in _ours(es, props["name"], rotation)])
+
+        def post() -> dict[str, Any]:
+            try:
+                return dict(
+                    es.request(operation, "POST", "_security/cross_cluster/api_key", json=body, secrets=hidden).json()
+                )
+            except ElasticsearchApiError as error:
+                raise _unlicensed(operation, es.description, error) from None
+
         try:
-            created = es.request(operation, "POST", "_security/cross_cluster/api_key", json=body, secrets=hidden).json()
+            created = post()
         except RetryableError:
             # The key may exist without us knowing its secret part: invalidate what that attempt made, then retry.
             invalidate(es, [key["id"] for key in _ours(es, props["name"], rotation)])
-            created = es.request(operation, "POST", "_security/cross_cluster/api_key", json=body, secrets=hidden).json()
+            created = post()
         key_id, encoded = created["id"], created["encoded"]
         outputs = {
             "key_id": key_id,
@@ -321,9 +387,11 @@ class CrossClusterApiKeyAccessProvider(ResourceProvider):
             body.pop("expiration", None)
         if identity_before and not props.get("certificate_identity"):
             body["certificate_identity"] = None  # 9.3+ clears it (see the note above `_grants`)
-        es.request(
-            f"update cross-cluster API key {key_id}", "PUT", f"_security/cross_cluster/api_key/{key_id}", json=body
-        )
+        operation = f"update cross-cluster API key {key_id}"
+        try:
+            es.request(operation, "PUT", f"_security/cross_cluster/api_key/{key_id}", json=body)
+        except ElasticsearchApiError as error:
+            raise _unlicensed(operation, es.description, error) from None
         return "expiration" in body
 
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -4,16 +4,20 @@ Probes the local cluster until a request really crosses the link, bounded by a t
 tell: it makes no connection attempt and only reports sockets that happen to be open (checked on a real 8.19.21
 node: it said `connected: false` for 30 s after the remote became reachable). So each probe is
 `GET _resolve/cluster/<alias>:*` (8.13+), which reuses the open connection or makes one attempt, and whose request is
-authorised on the remote with the key (TransportResolveClusterAction: unreachable or a rejected key is
+authorised on the remote with the key (TransportResolveClusterAction: unreachable, or a key rejected, is
 `connected: false`). Some patch releases (elastic/elasticsearch#119516, reverted by #124241) fail fast on a
 disconnected remote and only start an attempt in the background: the next probe sees it, so polling covers both.
-`_remote/info` then only confirms the configuration (proxy mode, credentials loaded). Through
-ECE's proxy each call may reach another node; neither answer depends on which: every node attempts on demand. On
-versions without `_resolve/cluster` (the certificate model allows them) the probe is a cross-cluster
-`GET <alias>:*/_search?size=0`, read from its `_clusters` section. When it does not connect, it looks at every part it can read (the alias's settings, the
-keystore key names on ECE, the trusted CA entry, the API key on the remote) and says what is wrong and what to
-check. A CA rotation is finished here: once the link is up with both CAs trusted, the old one is removed and the
-link must come up again with the new CA alone; if it does not, the old CA is put back and the check fails.
+`_remote/info` then only confirms the configuration (proxy mode, credentials loaded). Through ECE's proxy each call
+may reach another node; neither answer depends on which: every node attempts on demand. On versions without
+`_resolve/cluster` (the certificate model allows them) the probe is a cross-cluster `GET <alias>:*/_search?size=0`,
+read from its `_clusters` section.
+
+An open connection was handshaken with the CA trusted when it opened, so after a CA change, and on `refresh`, the
+alias's connection is rebuilt first (`remote_settings.rebuild_connection`). A CA rotation is finished here: once the
+link is up with both CAs trusted, the old one is removed and the link must come up again, over a fresh handshake,
+with the new CA alone; if it does not, the old CA is put back and the check fails. When the link does not connect,
+every part that can be read (the alias's settings, the keystore key names on ECE, the trusted CA entry, the API key
+on the remote) is looked at, and the error says what is wrong and what to check.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from ..ece.trust import EntryRef, change_entry, entry_body, entry_pems, find_ent
 from ..http import ApiError
 from ..pem import fingerprint
 from ..polling import WaitTimeoutError, wait_for
-from .client import ElasticsearchCaller, caller, check_target
+from .client import ElasticsearchApiError, ElasticsearchCaller, caller, check_target
 from .remote_settings import rebuild_connection
 
 INPUTS = ("target", "credentials", "alias", "expected", "requires_credentials", "remote", "trust", "timeout_seconds")
@@ -65,20 +69,32 @@ class Reach:
 
 def reach(es: ElasticsearchCaller, alias: str) -> Reach:
     """One request across the link (`_resolve/cluster`, or a cross-cluster search where that API does not exist)."""
-    response = es.request(
-        f"resolve remote cluster '{alias}'", "GET", f"_resolve/cluster/{alias}:*", ok=(200, 400, 404, 405)
-    )
+    operation = f"resolve remote cluster '{alias}'"
+    response = es.request(operation, "GET", f"_resolve/cluster/{alias}:*", ok=(200, 400, 403, 404, 405))
     body = _json(response)
     if response.status_code == 200 and isinstance(body.get(alias), Mapping):
         entry = body[alias]
         if entry.get("connected") is True:
             return Reach(True, "connected")
         return Reach(False, str(entry.get("error") or "the local cluster could not reach the remote"))
-    raw_error = body.get("error")
-    error: Mapping[str, Any] = raw_error if isinstance(raw_error, Mapping) else {}
-    if response.status_code == 404 and error.get("type") == "no_such_remote_cluster_exception":
+    if "no_such_remote_cluster_exception" in _error_types(body):
+        # A real 8.19.21 node answers 403 security_exception caused by it (the action is authorised on the alias).
         return Reach(False, f"alias '{alias}' is not configured on the local cluster")
+    if response.status_code == 403:
+        code, reason = ElasticsearchApiError.parse_body(body)
+        raise ElasticsearchApiError(operation, 403, code, reason or "forbidden")
     return _search_reach(es, alias)
+
+
+def _error_types(body: Mapping[str, Any]) -> set[str]:
+    """The `type` of an error answer, of its root causes and of its `caused_by` chain."""
+    error = body.get("error")
+    found: set[str] = set()
+    while isinstance(error, Mapping):
+        found.add(str(error.get("type")))
+        found.update(str(cause.get("type")) for cause in error.get("root_cause") or [] if isinstance(cause, Mapping))
+        error = error.get("caused_by")
+    return found
 
 
 def _search_reach(es: ElasticsearchCaller, alias: str) -> Reach:
@@ -238,7 +254,7 @@ def _finish_rotation(es: ElasticsearchCaller, props: Mapping[str, Any], timeout:
                 return None
             pems = normalise(entry_pems(entry) + retiring)
             model = "api-key" if entry.get("type") == "proxy" else "certificate"
-            return entry_body(ref.name, model, pems, entry.get("uid"))
+            return entry_body(ref.name, model, pems, entry.get("uid"), entry.get("scope_id"))
 
         change_entry(client, ref, restore, plan_timeout)
         raise RemoteConnectionError(

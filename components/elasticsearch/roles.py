@@ -1,5 +1,9 @@
 """`RemoteRole`: a role on the local cluster with `remote_indices` and `remote_cluster` privileges, for the users who
-query the remote. Effective access is the intersection of the role with the cross-cluster key's access."""
+query the remote. Effective access is the intersection of the role with the cross-cluster key's access.
+
+The declared role and the live one are both brought to the form Elasticsearch answers (`es_rules.canonical_role`:
+lists for `names`, `privileges`, `clusters`, `field_security`; a query as compact JSON text), so a `names` string or
+a `query` object in the program shows no change after a refresh."""
 
 from __future__ import annotations
 
@@ -20,50 +24,11 @@ from pulumi.dynamic import (
 
 from .. import names
 from ..dynamic import changed_keys, is_unknown, require
+from ..es_rules import ROLE_FIELDS, canonical_role, role_problems
 from .client import ElasticsearchCaller, caller, check_target, target_key
 
 INPUTS = ("target", "credentials", "role_name", "role")
 REPLACE_ON = ("target", "role_name")
-REMOTE_CLUSTER_PRIVILEGES = ("monitor_enrich", "monitor_stats")
-ROLE_FIELDS = {
-    "cluster",
-    "indices",
-    "applications",
-    "run_as",
-    "metadata",
-    "description",
-    "global",
-    "remote_indices",
-    "remote_cluster",
-}
-
-
-def check_role(role: Any) -> list[str]:
-    if not isinstance(role, Mapping):
-        return ["role must be an object"]
-    problems = [f"unknown role field '{key}'" for key in sorted(set(role) - ROLE_FIELDS)]
-    for index, entry in enumerate(role.get("remote_indices") or []):
-        for field in ("clusters", "names", "privileges"):
-            if not entry.get(field):
-                problems.append(f"remote_indices[{index}].{field} is required")
-    for index, entry in enumerate(role.get("remote_cluster") or []):
-        if not entry.get("clusters") or not entry.get("privileges"):
-            problems.append(f"remote_cluster[{index}] needs both clusters and privileges")
-        bad = [p for p in entry.get("privileges") or [] if p not in REMOTE_CLUSTER_PRIVILEGES]
-        if bad:
-            problems.append(
-                f"remote_cluster[{index}].privileges allows only {', '.join(REMOTE_CLUSTER_PRIVILEGES)} (found {', '.join(bad)})"
-            )
-    return problems
-
-
-def canonical_role(role: Mapping[str, Any]) -> dict[str, Any]:
-    """Elasticsearch adds `allow_restricted_indices: false` to index entries; add it on our side too."""
-    result = dict(role)
-    for field in ("indices", "remote_indices"):
-        if field in result:
-            result[field] = [{"allow_restricted_indices": False, **entry} for entry in result[field] or []]
-    return result
 
 
 def _body(role: Mapping[str, Any]) -> dict[str, Any]:
@@ -91,12 +56,14 @@ class RemoteRoleProvider(ResourceProvider):
         failures = check_target(news) + require(news, ("role_name", "role"))
         role = news.get("role")
         if role is not None and not is_unknown(role):
-            failures += [CheckFailure("role", problem) for problem in check_role(role)]
+            failures += [CheckFailure("role", problem) for problem in role_problems(role)]
             if not failures:
                 news = {**news, "role": canonical_role(role)}
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if isinstance(olds.get("role"), Mapping):  # state written before roles were normalised compares as it is now
+            olds = {**olds, "role": canonical_role(olds["role"])}
         changes = changed_keys(olds, news, INPUTS)
         return DiffResult(
             changes=bool(changes), replaces=[k for k in changes if k in REPLACE_ON], delete_before_replace=True
@@ -127,7 +94,7 @@ class RemoteRoleProvider(ResourceProvider):
         inputs = {
             **{key: props.get(key) for key in INPUTS},
             "role_name": role_name,
-            "role": _comparable(live, declared),
+            "role": canonical_role(_comparable(live, declared)),
         }
         return ReadResult(id_, inputs, inputs)
 

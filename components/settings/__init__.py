@@ -33,7 +33,7 @@ from .model import (
     Settings,
     TransportCa,
 )
-from .reading import Reader, decode
+from .reading import Reader, decode, known, secret_mapping
 
 RawConfig = Callable[[str], str | None]
 """Returns the raw (JSON or plain string) value of a project config key, or None."""
@@ -63,11 +63,8 @@ __all__ = [
 
 def load_settings(raw_config: RawConfig, *, project: str, stack: str, project_dir: Path) -> Settings:
     reader = Reader(project_dir)
-    secrets = decode(raw_config("secrets")) or {}
-    if not isinstance(secrets, dict):
-        raise SettingsError(
-            "secrets", secrets, "must be an object (set with `pulumi config set --secret --path`)", secret=True
-        )
+    secrets = secret_mapping("secrets", decode(raw_config("secrets")) or {})
+    known("secrets", secrets, "secrets", secret=True)
     target = kubernetes_target(decode(raw_config("kubernetes")))
     raw_clusters = decode(raw_config("eckClusters"))
     if raw_clusters is None:
@@ -85,15 +82,15 @@ def load_settings(raw_config: RawConfig, *, project: str, stack: str, project_di
     deployments = ece_deployments(decode(raw_config("eceDeployments")) or [])
     link_list = links(decode(raw_config("links")) or [], scope, clusters, deployments)
     check_scope_pairs(scope, link_list)
-    ece_raw = decode(raw_config("ece"))
+    ece_raw = decode(raw_config("ece")) or None  # Pulumi.yaml's default is {}
     ece = None
     if scope is not Scope.ECK and (link_list or ece_raw is not None):
         if ece_raw is None:
             raise SettingsError("ece", None, "is required when links attach to ECE deployments: {url, ...}")
         ece = ece_connection(ece_raw, reader, secrets)
-    remote_stack = decode(raw_config("remoteStack"))
+    remote_stack = decode(raw_config("remoteStack")) or None  # Pulumi.yaml's default is ""
     if scope is Scope.ECE:
-        if not (isinstance(remote_stack, str) and remote_stack.count("/") in (0, 2)):
+        if not (isinstance(remote_stack, str) and remote_stack.count("/") in (0, 2) and all(remote_stack.split("/"))):
             raise SettingsError(
                 "remoteStack",
                 remote_stack,

@@ -10,7 +10,7 @@ from .. import validation as v
 from ..pem import PemError, check_ca_bundle
 from ..validation import SettingsError
 from .model import EceConnectionSettings, EceDeployment, Secret
-from .reading import Reader, known
+from .reading import Reader, known, secret_mapping
 
 _DEPLOYMENT_ID = re.compile(r"^[0-9a-f]{32}$")
 _REGION = re.compile(r"^[a-z0-9-]+$")
@@ -19,9 +19,7 @@ DEFAULT_PLAN_TIMEOUT = 900
 
 def ece_connection(raw: Any, reader: Reader, secrets: Mapping[str, Any]) -> EceConnectionSettings:
     node = v.mapping("ece", raw)
-    known(
-        "ece", node, {"url", "region", "caCertificate", "caCertificateFile", "insecureSkipVerify", "planTimeoutSeconds"}
-    )
+    known("ece", node, "ece")
     url = v.url("ece.url", node.get("url"))
     region = node.get("region")
     if region is not None and not (isinstance(region, str) and _REGION.match(region)):
@@ -42,7 +40,8 @@ def ece_connection(raw: Any, reader: Reader, secrets: Mapping[str, Any]) -> EceC
     timeout = v.positive_int(
         "ece.planTimeoutSeconds", node.get("planTimeoutSeconds", DEFAULT_PLAN_TIMEOUT), maximum=86400
     )
-    credentials = v.mapping("secrets.ece", secrets.get("ece", {}))
+    credentials = secret_mapping("secrets.ece", secrets.get("ece", {}))
+    known("secrets.ece", credentials, "secrets.ece", secret=True)
     api_key, username, password = credentials.get("apiKey"), credentials.get("username"), credentials.get("password")
     if api_key is None and (username is None or password is None):
         raise SettingsError(
@@ -75,7 +74,7 @@ def ece_deployments(raw: Any) -> tuple[EceDeployment, ...]:
     for index, item in enumerate(v.sequence("eceDeployments", raw)):
         key = f"eceDeployments[{index}]"
         node = v.mapping(key, item)
-        known(key, node, {"name", "id", "refId"})
+        known(key, node, "eceDeployments[]")
         deployment_id = node.get("id")
         if not (isinstance(deployment_id, str) and _DEPLOYMENT_ID.match(deployment_id)):
             raise SettingsError(

@@ -35,7 +35,7 @@ def _node_sets(key: str, raw: Any) -> tuple[NodeSet, ...]:
     for index, item in enumerate(items):
         item_key = f"{key}[{index}]"
         node = v.mapping(item_key, item)
-        known(item_key, node, {"name", "count", "config", "podTemplate"})
+        known(item_key, node, "eckClusters[].nodeSets[]")
         name = v.nodeset_name(f"{item_key}.name", node.get("name"))
         count = v.require_type(f"{item_key}.count", node.get("count", 1), int, "a whole number")
         if count < 0:
@@ -65,7 +65,7 @@ def _master_eligible(config: Mapping[str, Any]) -> bool:
 
 def _remote_cluster_server(key: str, raw: Any, operator: Version, model: SecurityModel) -> RemoteClusterServer:
     node = v.mapping(key, raw if raw is not None else {})
-    known(key, node, {"exposure", "port", "annotations", "loadBalancerSourceRanges", "loadBalancerClass", "address"})
+    known(key, node, "eckClusters[].remoteClusterServer")
     choice = v.one_of(f"{key}.exposure", node.get("exposure", "auto"), ("auto", *(e.value for e in Exposure)))
     if choice == "auto":
         # spec.transport.service (certificate model) exists in every supported ECK; remoteClusterServer.service from 3.3
@@ -113,7 +113,7 @@ def _remote_cluster_server(key: str, raw: Any, operator: Version, model: Securit
 
 def _transport_ca(key: str, raw: Any, reader: Reader, secret: Mapping[str, Any], cluster: str) -> TransportCa:
     node = v.mapping(key, raw if raw is not None else {})
-    known(key, node, {"source", "certificate", "certificateFile"})
+    known(key, node, "eckClusters[].transportCa")
     source = CaSource(
         v.one_of(f"{key}.source", node.get("source", CaSource.ECK_MANAGED.value), tuple(s.value for s in CaSource))
     )
@@ -144,7 +144,7 @@ def _transport_ca(key: str, raw: Any, reader: Reader, secret: Mapping[str, Any],
 
 def _http(key: str, raw: Any, reader: Reader, cluster: str, namespace: str) -> HttpEndpoint:
     node = v.mapping(key, raw if raw is not None else {})
-    known(key, node, {"url", "caCertificate", "caCertificateFile", "insecureSkipVerify"})
+    known(key, node, "eckClusters[].http")
     url = v.url(f"{key}.url", node.get("url", names.default_http_url(cluster, namespace)))
     ca = reader.text_or_file(node, key, "caCertificate", "caCertificateFile")
     if ca is not None:
@@ -158,25 +158,12 @@ def _http(key: str, raw: Any, reader: Reader, cluster: str, namespace: str) -> H
     return HttpEndpoint(url, ca, insecure)
 
 
+ECE_SCOPE_ID_MAX = 32
+
+
 def eck_cluster(key: str, raw: Any, reader: Reader, secrets: Mapping[str, Any], target: KubernetesTarget) -> EckCluster:
     node = v.mapping(key, raw)
-    known(
-        key,
-        node,
-        {
-            "name",
-            "namespace",
-            "version",
-            "operatorVersion",
-            "securityModel",
-            "nodeSets",
-            "remoteClusterServer",
-            "transportCa",
-            "serverName",
-            "http",
-            "waitTimeoutSeconds",
-        },
-    )
+    known(key, node, "eckClusters[]")
     name = v.cluster_name(f"{key}.name", node.get("name"))
     namespace = v.namespace(f"{key}.namespace", node.get("namespace", "default"))
     model = SecurityModel(
@@ -186,10 +173,21 @@ def eck_cluster(key: str, raw: Any, reader: Reader, secrets: Mapping[str, Any], 
             tuple(m.value for m in SecurityModel),
         )
     )
+    scope = names.certificate_model_scope(namespace)
+    if model is SecurityModel.CERTIFICATE and len(scope) > ECE_SCOPE_ID_MAX:
+        # ECE's DirectTrustRelationship.scope_id: "a lowercase alphanumerical string of max 32 characters" (swagger)
+        raise SettingsError(
+            f"{key}.namespace",
+            namespace,
+            f"the certificate model trusts '<namespace>.es.local' as ECE's scope_id, at most {ECE_SCOPE_ID_MAX} "
+            f"characters: the namespace may have at most {ECE_SCOPE_ID_MAX - len(scope) + len(namespace)}",
+        )
     version = v.es_version(f"{key}.version", node.get("version"), api_key_model=model is SecurityModel.API_KEY)
     operator = v.eck_version(f"{key}.operatorVersion", node.get("operatorVersion", DEFAULT_ECK_VERSION))
     secret = secrets_for(secrets, name)
     node_sets = _node_sets(f"{key}.nodeSets", node.get("nodeSets"))
+    for index, node_set in enumerate(node_sets):
+        v.statefulset_name(f"{key}.nodeSets[{index}].name", name, node_set.name, node_set.count)
     server = _remote_cluster_server(f"{key}.remoteClusterServer", node.get("remoteClusterServer"), operator, model)
     transport_ca = _transport_ca(f"{key}.transportCa", node.get("transportCa"), reader, secret, name)
     default_name = (
@@ -254,7 +252,7 @@ def _check_renderable(key: str, name: str, server: RemoteClusterServer, ca: Tran
 
 def kubernetes_target(raw: Any) -> KubernetesTarget:
     node = v.mapping("kubernetes", raw if raw is not None else {})
-    known("kubernetes", node, {"renderYamlToDirectory", "context"})
+    known("kubernetes", node, "kubernetes")
     directory = node.get("renderYamlToDirectory")
     context = node.get("context")
     if directory is not None:

@@ -6,57 +6,43 @@ import re
 from typing import Any
 
 from .. import validation as v
-from ..elasticsearch.access import check_access
-from ..elasticsearch.roles import check_role
+from ..es_rules import access_problems, role_problems
 from ..validation import SettingsError
+from .keys import ROLE_FIELDS
 from .model import EceDeployment, EckCluster, Link, Role, Scope, SecurityModel
 from .reading import known
 
 _DURATION = re.compile(r"^\d+(d|h|m|s|ms)$")
 _ROLE_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,507}$")
-LINK_KEYS = {
-    "alias",
-    "eckCluster",
-    "eceDeployment",
-    "access",
-    "expiration",
-    "certificateIdentity",
-    "rotation",
-    "metadata",
-    "proxySocketConnections",
-    "skipUnavailable",
-    "roles",
-    "connectionTimeoutSeconds",
-}
 
 
 def _roles(key: str, raw: Any, alias: str) -> tuple[Role, ...]:
     roles: list[Role] = []
     for index, item in enumerate(v.sequence(key, raw)):
         item_key = f"{key}[{index}]"
-        node = dict(v.mapping(item_key, item))
-        name = node.pop("name", None)
+        node = v.mapping(item_key, item)
+        known(item_key, node, "links[].roles[]")
+        name = node.get("name")
         if not (isinstance(name, str) and _ROLE_NAME.match(name)):
             raise SettingsError(f"{item_key}.name", name, "a role name is 1 to 507 letters, digits and _ . @ -")
-        body: dict[str, Any] = {}
-        for source, target in (
-            ("cluster", "cluster"),
-            ("indices", "indices"),
-            ("remoteIndices", "remote_indices"),
-            ("remoteCluster", "remote_cluster"),
-            ("description", "description"),
-            ("metadata", "metadata"),
-        ):
+        body: dict[str, Any] = {target: node[source] for source, target in ROLE_FIELDS.items() if source in node}
+        if "cluster" in node:
+            v.sequence(f"{item_key}.cluster", node["cluster"])
+        if "description" in node:
+            v.require_type(f"{item_key}.description", node["description"], str, "a string")
+        if "metadata" in node:
+            v.mapping(f"{item_key}.metadata", node["metadata"])
+        for source in ("indices", "remoteIndices", "remoteCluster"):
             if source in node:
-                body[target] = node.pop(source)
-        known(item_key, node, set())
-        for entry in body.get("remote_indices") or []:
-            if isinstance(entry, dict):
+                entries = v.sequence(f"{item_key}.{source}", node[source])
+                # copies: the `clusters` default must not leak into the raw config
+                body[ROLE_FIELDS[source]] = [
+                    v.mapping(f"{item_key}.{source}[{i}]", entry) for i, entry in enumerate(entries)
+                ]
+        for field in ("remote_indices", "remote_cluster"):
+            for entry in body.get(field, []):
                 entry.setdefault("clusters", [alias])
-        for entry in body.get("remote_cluster") or []:
-            if isinstance(entry, dict):
-                entry.setdefault("clusters", [alias])
-        problems = check_role(body)
+        problems = role_problems(body)
         if problems:
             raise SettingsError(item_key, name, problems[0])
         roles.append(Role(name, body))
@@ -70,7 +56,7 @@ def links(
     for index, item in enumerate(v.sequence("links", raw)):
         key = f"links[{index}]"
         node = v.mapping(key, item)
-        known(key, node, LINK_KEYS)
+        known(key, node, "links[]")
         alias = v.alias(f"{key}.alias", node.get("alias"))
         cluster_name = node.get("eckCluster")
         cluster = next((c for c in clusters if c.name == cluster_name), None)
@@ -90,9 +76,9 @@ def links(
             )
         access = node.get("access")
         if model is SecurityModel.API_KEY or access is not None:
-            failures = check_access(access)
-            if failures:
-                raise SettingsError(f"{key}.access", access, failures[0].reason)
+            problems = access_problems(access)
+            if problems:
+                raise SettingsError(f"{key}.access", access, problems[0])
         expiration = node.get("expiration")
         if expiration is not None and not (isinstance(expiration, str) and _DURATION.match(expiration)):
             raise SettingsError(f"{key}.expiration", expiration, "a duration like '90d', '12h' or '30m'")
@@ -130,11 +116,12 @@ def links(
             f"{key}.connectionTimeoutSeconds", node.get("connectionTimeoutSeconds", 300), maximum=3600
         )
         trust_ca = v.require_type(f"{key}.trustRemoteCa", node.get("trustRemoteCa", True), bool, "true or false")
-        if cluster is not None and "trustRemoteCa" in node:
+        if scope is not Scope.ECE and "trustRemoteCa" in node:
             raise SettingsError(
                 f"{key}.trustRemoteCa",
                 trust_ca,
-                "only scope 'ece' sets it; here the ECK cluster's transportCa.source decides",
+                "only scope 'ece' sets it (false when the ECK stack's transportCa.source is 'none'); "
+                "here the ECK cluster's transportCa.source decides",
             )
         link = Link(
             alias=alias,

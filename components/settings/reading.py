@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import validation as v
 from ..validation import SettingsError
+from .keys import ACCEPTED
 
 
 class Reader:
@@ -43,15 +44,27 @@ def decode(raw: str | None) -> Any:
         return raw
 
 
-def known(key: str, node: Mapping[str, Any], allowed: set[str]) -> None:
+def known(key: str, node: Mapping[str, Any], level: str, *, secret: bool = False) -> None:
+    """Refuses a key `keys.ACCEPTED[level]` does not list, naming the keys it does."""
+    allowed = ACCEPTED[level]
     for unknown in sorted(set(node) - allowed):
         raise SettingsError(
-            f"{key}.{unknown}", node[unknown], "is not a known setting; known: " + ", ".join(sorted(allowed))
+            f"{key}.{unknown}",
+            node[unknown],
+            "is not a known setting; known: " + ", ".join(sorted(allowed)),
+            secret=secret,
         )
 
 
 def secrets_for(secrets: Mapping[str, Any], cluster: str) -> Mapping[str, Any]:
-    clusters = secrets.get("eckClusters", {})
-    v.mapping("secrets.eckClusters", clusters)
-    entry = clusters.get(cluster, {})
-    return v.mapping(f"secrets.eckClusters.{cluster}", entry)
+    clusters = secret_mapping("secrets.eckClusters", secrets.get("eckClusters", {}))
+    entry = secret_mapping(f"secrets.eckClusters.{cluster}", clusters.get(cluster, {}))
+    known(f"secrets.eckClusters.{cluster}", entry, "secrets.eckClusters.<name>", secret=True)
+    return entry
+
+
+def secret_mapping(key: str, value: Any) -> dict[str, Any]:
+    """An object under `secrets`: a wrong value is not shown in the error."""
+    return dict(
+        v.require_type(key, value, dict, "an object (set with `pulumi config set --secret --path`)", secret=True)
+    )

@@ -159,8 +159,11 @@ def parse_update(deployment: Deployment, body: Any) -> tuple[Update | None, list
     if not isinstance(resources, dict):
         problems.append(_invalid("resources", "resources must be an object"))
         resources = {}
+    # `null` is an absent list: cloud-sdk-go's DeploymentUpdateResources has no `omitempty` on its kinds, so every
+    # update built by deploymentapi.NewUpdateRequest (ecctl, terraform-provider-ec) sends `"kibana": null` and the
+    # like for the kinds the deployment lacks, and real ECE accepts those updates.
     for kind in ("elasticsearch", *OTHER_KINDS):
-        if kind in resources and not isinstance(resources[kind], list):
+        if resources.get(kind) is not None and not isinstance(resources[kind], list):
             problems.append(_invalid(f"resources.{kind}", f"{kind} must be an array"))
     payloads: list[Any] = resources["elasticsearch"] if isinstance(resources.get("elasticsearch"), list) else []
     changes: list[ResourceChange] = []

@@ -10,6 +10,8 @@ API routes (HTTP basic `elastic:<password>` on every one), following `shared/ref
   GET|PUT /_cluster/settings                    persistent/transient settings, remote cluster settings rules
   GET  /_remote/info                            remotes; `connected` comes from a real connection attempt
   POST /_nodes[/{node_id}]/reload_secure_settings
+  GET  /_license                                the licence (trial unless set); only an active trial or enterprise
+                                                licence lets the two cross-cluster API key routes through (403 else)
 
 Control routes (besides the common faults/requests/state):
   PUT  /_emulator/keystore  {"secrets": {"<setting>": "<value>"}, "reload": true|false}   (complete keystore)
@@ -21,6 +23,8 @@ Control routes (besides the common faults/requests/state):
   PUT  /_emulator/reload_failure {"reason": "...", "type"?: "..."}; DELETE clears it
   GET  /_emulator/rcs; PUT /_emulator/rcs {"state": "up"|"refuse"|"down"}; POST /_emulator/rcs/rotate_ca
   PUT  /_emulator/rcs/ca    {"certificate": "<CA PEM>", "key": "<CA key PEM>"}  serve a cert issued by that CA (ECK's)
+  PUT  /_emulator/license  {"type": "basic"|"trial"|"enterprise"|"platinum"|"gold"|"standard",
+                            "status"?: "active"|"expired"|"invalid"}   a new licence of that type; GET shows it
   PUT  /_emulator/elastic-password {"password": "..."}   the `elastic` user's password (as ECK's Secret holds it)
 """
 

@@ -25,12 +25,13 @@ from .certs import valid_certificates
 from .connections import RemoteConnections
 from .errors import PRODUCT_HEADER, EsError, illegal_argument, wrapped
 from .keystore import CREDENTIALS, Keystore
+from .licence import Licence
 from .params import COMMON_PARAMS, check_params, flag, required_body
 from .rcs import RemoteClusterServer
 from .roles import RoleStore
 from .settings import ClusterSettings, check_body, render
 from .version import DEFAULT_VERSION, Version
-from .xcontent import content_type_error, read_body
+from .xcontent import answer_media_type, compatible_version_error, content_type_error, read_body
 
 CONNECT_TIMEOUT = 2.0
 
@@ -56,7 +57,7 @@ def _no_such_remote(alias: str) -> EsError:
         "this action is granted by the index privileges [view_index_metadata,manage,read,read_cross_cluster,all]"
     )
     return wrapped(
-        EsError(403, "security_exception", reason),
+        EsError(403, "security_exception", reason, product=False),  # no X-elastic-product, as on the real node
         EsError(404, "no_such_remote_cluster_exception", f"no such remote cluster: [{alias}]"),
     )
 
@@ -80,6 +81,7 @@ class ElasticsearchEmulator(Emulator):
         self.roles = RoleStore(self.version)
         self.settings = ClusterSettings(self.version)
         self.keystore = Keystore()
+        self.licence = Licence(self.config.cluster_name, self.now_ms)
         self.trusted: list[str] = []
         self.connections = RemoteConnections(self.config.connect_timeout, self.now_ms)
         self.reload_failure: dict[str, str] | None = None
@@ -99,7 +101,7 @@ class ElasticsearchEmulator(Emulator):
 
     def reset(self) -> None:
         """Back to an empty cluster (keys, roles, settings, keystore, trust, faults, log, clock, the configured
-        elastic password); the remote cluster server keeps its CA and is set back to "up"."""
+        elastic password, a new trial licence); the remote cluster server keeps its CA and is set back to "up"."""
         with self.lock:
             self.config.elastic_password = self.initial_password
             self.api_keys.keys.clear()
@@ -110,6 +112,7 @@ class ElasticsearchEmulator(Emulator):
             self.connections.close_all()
             self.reload_failure = None
             self.clock_offset_ms = 0
+            self.licence = Licence(self.config.cluster_name, self.now_ms)
             self.faults.clear()
             self.log.clear()
             if self.rcs is not None:
@@ -130,8 +133,9 @@ class ElasticsearchEmulator(Emulator):
         api = self._api
         self.route("GET", r"/", api(self._info))
         self.route("HEAD", r"/", api(self._info))
-        self.route("POST", r"/_security/cross_cluster/api_key", api(self._create_key))
-        self.route("PUT", r"/_security/cross_cluster/api_key/(?P<id>[^/]+)", api(self._update_key))
+        self.route("GET", r"/_license", api(self._get_licence, ("local", "accept_enterprise")))
+        self.route("POST", r"/_security/cross_cluster/api_key", api(self._create_key, licensed=True))
+        self.route("PUT", r"/_security/cross_cluster/api_key/(?P<id>[^/]+)", api(self._update_key, licensed=True))
         get_key_params = (
             "id",
             "name",
@@ -161,15 +165,29 @@ class ElasticsearchEmulator(Emulator):
         self.route("POST", r"/_nodes/reload_secure_settings", api(self._reload, ("timeout",)))
         self.route("POST", r"/_nodes/(?P<node_id>[^/]+)/reload_secure_settings", api(self._reload, ("timeout",)))
 
-    def _api(self, handler: ApiHandler, params: tuple[str, ...] = (), *, locked: bool = True) -> ApiHandler:
+    def _api(
+        self, handler: ApiHandler, params: tuple[str, ...] = (), *, locked: bool = True, licensed: bool = False
+    ) -> ApiHandler:
+        """`licensed`: the route needs `advanced-remote-cluster-security`, checked (as ES's security REST handlers
+        do) before the parameters and the body are looked at (see `licence`)."""
         allowed = COMMON_PARAMS | frozenset(params)
 
         def serve(request: Request, match: re.Match[str]) -> Response:
+            # A real 8.19.21 node authenticates first (401 whatever the media types), then checks the compatible
+            # version (400 media_type_header_exception, sent as plain JSON), then the body's Content-Type (406).
+            media_type = answer_media_type(request)
             try:
+                authenticate(request, self.config.elastic_password, self._api_key_error)
+                error = compatible_version_error(request, self.version.major)
+                if error is not None:
+                    media_type = "application/json"
+                    raise error
                 error = content_type_error(request)
                 if error is not None:
                     raise error
-                authenticate(request, self.config.elastic_password, self._api_key_error)
+                if licensed:
+                    with self.lock:
+                        self.licence.check_cross_cluster_api_keys()
                 check_params(request, allowed)
                 if locked:
                     with self.lock:
@@ -177,10 +195,14 @@ class ElasticsearchEmulator(Emulator):
                 else:
                     response = handler(request, match)
             except EsError as failure:
-                return failure.response()
+                response = failure.response()
+                response.content_type = media_type
+                return response
             if 200 <= response.status < 300 and request.param("filter_path") and isinstance(response.body, dict | list):
                 response.body = filter_path.apply(response.body, request.param("filter_path") or "")
             response.headers = {**PRODUCT_HEADER, **response.headers}
+            if response.content_type == "application/json":
+                response.content_type = media_type
             return response
 
         return serve
@@ -227,6 +249,9 @@ class ElasticsearchEmulator(Emulator):
                 "tagline": "You Know, for Search",
             },
         )
+
+    def _get_licence(self, _request: Request, _match: re.Match[str]) -> Response:
+        return Response(200, self.licence.render())
 
     def _create_key(self, request: Request, _match: re.Match[str]) -> Response:
         return Response(200, self.api_keys.create(required_body(request)))
@@ -400,4 +425,5 @@ class ElasticsearchEmulator(Emulator):
                 "rcs": None if self.rcs is None else self.rcs.state(),
                 "clock_offset_ms": self.clock_offset_ms,
                 "reload_failure": self.reload_failure,
+                "license": self.licence.state(),
             }

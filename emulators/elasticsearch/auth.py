@@ -21,6 +21,7 @@ def unauthorized(reason: str) -> EsError:
         reason,
         headers={"WWW-Authenticate": WWW_AUTHENTICATE[0]},
         extra={"header": {"WWW-Authenticate": WWW_AUTHENTICATE}},
+        product=False,
     )
 
 

@@ -45,6 +45,15 @@ def handle(emulator: ElasticsearchEmulator, what: str, method: str, body: Any) -
     if what == "reload_failure" and method == "DELETE":
         emulator.reload_failure = None
         return Response(200, {})
+    if what == "license" and method == "PUT":
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            raise ValueError(
+                'body must be {"type": "basic" | "trial" | "enterprise" | "platinum" | ..., "status"?: ...}'
+            )
+        emulator.licence.set(body["type"], str(body.get("status") or "active"))
+        return Response(200, emulator.licence.state())
+    if what == "license" and method == "GET":
+        return Response(200, emulator.licence.state())
     if what == "elastic-password" and method == "PUT":
         if not isinstance(body, dict) or not isinstance(body.get("password"), str) or not body["password"]:
             raise ValueError('body must be {"password": "..."}')

@@ -26,7 +26,11 @@ class EsError(Exception):
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
         root_cause: dict[str, Any] | None = None,
+        product: bool = True,
     ) -> None:
+        """`product=False`: sent without `X-elastic-product`, as a real 8.19.21 node sends the failures of
+        authentication (401) and of authorization (403): security rejects them outside the REST dispatch that adds
+        the header (checked there; every other error carries it)."""
         super().__init__(reason)
         self.status = status
         self.type = type_
@@ -35,6 +39,7 @@ class EsError(Exception):
         self.headers = headers or {}
         self.extra = extra or {}
         self.root_cause = root_cause  # None: this error itself
+        self.product = product
 
     def body(self) -> dict[str, Any]:
         cause = {"type": self.type, "reason": self.reason, **self.extra}
@@ -44,7 +49,7 @@ class EsError(Exception):
         return {"error": error, "status": self.status}
 
     def response(self) -> Response:
-        return Response(self.status, self.body(), {**PRODUCT_HEADER, **self.headers})
+        return Response(self.status, self.body(), {**(PRODUCT_HEADER if self.product else {}), **self.headers})
 
 
 def illegal_argument(reason: str, *, caused_by: dict[str, Any] | None = None) -> EsError:
@@ -71,7 +76,15 @@ def wrapped(outer: EsError, inner: EsError) -> EsError:
     root = inner.root_cause
     if root is None and inner.type in ELASTICSEARCH_EXCEPTIONS:
         root = {"type": inner.type, "reason": inner.reason, **inner.extra}
-    return EsError(outer.status, outer.type, outer.reason, caused_by=cause, root_cause=root, headers=outer.headers)
+    return EsError(
+        outer.status,
+        outer.type,
+        outer.reason,
+        caused_by=cause,
+        root_cause=root,
+        headers=outer.headers,
+        product=outer.product,
+    )
 
 
 def validation(*messages: str) -> EsError:

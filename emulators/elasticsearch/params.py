@@ -10,7 +10,16 @@ from .xcontent import Body, read_body
 # rest-api-spec `_common.json` (plus `source_content_type`, which goes with `source`)
 COMMON_PARAMS = frozenset({"pretty", "human", "error_trace", "filter_path", "source", "source_content_type"})
 BOOLEAN_PARAMS = frozenset(
-    {"flat_settings", "include_defaults", "owner", "with_limited_by", "with_profile_uid", "active_only"}
+    {
+        "flat_settings",
+        "include_defaults",
+        "owner",
+        "with_limited_by",
+        "with_profile_uid",
+        "active_only",
+        "local",
+        "accept_enterprise",
+    }
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import EsError, illegal_argument, parse_error, validation
+from .errors import EsError, illegal_argument, parse_error, validation, wrapped
 from .version import Version
 from .xcontent import Body, token
 
@@ -120,13 +120,16 @@ class RoleParser:
         return value
 
     def _strings(self, data: dict[str, Any], field: str) -> list[str]:
+        """A string array (`XContentUtils.readStringArray`): a single string is refused. Checked on a real 8.19.21
+        node for `cluster`, `run_as`, `privileges`, `clusters` and `field_security.grant`: 400 "failed to parse role
+        [r]" caused by "could not parse [<field>] field. expected a string array but found [VALUE_STRING] value
+        instead" (only an entry's `names` takes a single string)."""
         value = data.get(field, [])
-        if isinstance(value, str):
-            return [value]
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise parse_error(
-                f"failed to parse role [{self.name}]. could not parse [{field}] field. expected a string array but found [{token(value)}] instead"
+            reason = (
+                f"could not parse [{field}] field. expected a string array but found [{token(value)}] value instead"
             )
+            raise wrapped(parse_error(f"failed to parse role [{self.name}]"), parse_error(reason))
         return list(value)
 
     def _index(self, entry: Any, *, remote: bool) -> dict[str, Any]:
@@ -141,19 +144,22 @@ class RoleParser:
         if remote and "clusters" not in entry:
             raise self.fail(what, "missing required [clusters] field")
         rendered: dict[str, Any] = {}
-        clusters = self._names(entry, "clusters", what) if remote else []
+        clusters = self._strings(entry, "clusters") if remote else []
         if "names" not in entry:
             raise self.fail("indices privileges", "missing required [names] field")
         rendered["names"] = self._names(entry, "names", "indices privileges")
         if "privileges" not in entry:
             raise self.fail("indices privileges", "missing required [privileges] field")
-        rendered["privileges"] = self._names(entry, "privileges", "indices privileges")
+        rendered["privileges"] = self._strings(entry, "privileges")
         if entry.get("field_security") is not None:
-            if not isinstance(entry["field_security"], dict):
+            security = entry["field_security"]
+            if not isinstance(security, dict):
                 raise self.fail("indices privileges", "expected [field_security] to be an object")
-            rendered["field_security"] = entry["field_security"]
+            if not security:  # checked on a real 8.19.21 node
+                raise self.fail("indices privileges", '"field_security" must not be empty.')
+            rendered["field_security"] = {key: self._strings(security, key) for key in security}
         query = entry.get("query")
-        if query is not None:
+        if query not in (None, ""):  # an empty query is dropped (a real 8.19.21 node)
             rendered["query"] = query if isinstance(query, str) else json.dumps(query, separators=(",", ":"))
         restricted = entry.get("allow_restricted_indices", False)
         if not isinstance(restricted, bool):
@@ -206,8 +212,8 @@ class RoleParser:
                 raise self.fail(what, "[privileges] must be defined when [clusters] are defined ")
             if not entry:
                 raise illegal_argument("remote cluster groups must not be null or empty")
-            privileges = self._names(entry, "privileges", what)
-            clusters = self._names(entry, "clusters", what)
+            privileges = self._strings(entry, "privileges")
+            clusters = self._strings(entry, "clusters")
             if any(privilege not in allowed for privilege in privileges):
                 raise self.fail(
                     what,

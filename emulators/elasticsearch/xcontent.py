@@ -10,7 +10,7 @@ from typing import Any
 
 from emulators.common import Request
 
-from .errors import EsError, body_required, x_content
+from .errors import EsError, body_required, wrapped, x_content
 
 JSON_MEDIA_TYPES = ("application/json", "application/vnd.elasticsearch+json", "application/x-ndjson")
 
@@ -107,6 +107,81 @@ def content_type_error(request: Request) -> EsError | None:
     if media in JSON_MEDIA_TYPES:
         return None
     return EsError(406, "media_type_header_exception", f"Content-Type header [{header}] is not supported")
+
+
+def _header(request: Request, name: str) -> str | None:
+    return next((value for key, value in request.headers.items() if key.lower() == name), None)
+
+
+def _compatible_with(header: str | None) -> tuple[bool, int | None]:
+    """(whether ES parses the header as one media type, its `compatible-with` version). A missing header, `*/*` and
+    a list (`a, b`) do not parse: ES then takes neither a version nor a media type from it (a real 8.19.21 node
+    answers them as `Accept=null`, or plain JSON)."""
+    if header is None or "," in header:
+        return False, None
+    parts = [part.strip() for part in header.split(";")]
+    if parts[0] in ("", "*/*"):
+        return False, None
+    for part in parts[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "compatible-with" and value.strip().isdigit():
+            return True, int(value.strip())
+    return True, None
+
+
+def compatible_version_error(request: Request, major: int) -> EsError | None:
+    """ES's REST API compatibility check (`RestCompatibleVersionHelper`): a client may ask for the current major or
+    the one before with `Accept`/`Content-Type: application/vnd.elasticsearch+json; compatible-with=N`; anything
+    else is refused, before the handler runs (after authentication). The official clients send it on every request
+    (elasticsearch-py 8.x `compatible-with=8`, 9.x `compatible-with=9`): a real 8.19.21 node refuses the 9.x client
+    this way (400; message, wrapping and `Accept=<the header as sent>` checked on it), a 9.x node accepts 9 and 8."""
+    accept = _header(request, "accept")
+    accept_parsed, accept_version = _compatible_with(accept)
+    content_type = _header(request, "content-type")
+    content_parsed, content_version = _compatible_with(content_type)
+    shown_accept = accept if accept_parsed else None
+    shown_content = content_type if content_parsed else None
+    acceptable = (major - 1, major)
+    wanted_accept = major if accept_version is None else accept_version
+    wanted_content = major if content_version is None else content_version
+    reason = None
+    if wanted_accept not in acceptable:
+        reason = (
+            f"Accept version must be either version {major} or {major - 1}, but found {wanted_accept}. "
+            f"Accept={shown_accept}"
+        )
+    elif request.body and wanted_content not in acceptable:
+        reason = (
+            f"Content-Type version must be either version {major} or {major - 1}, but found {wanted_content}. "
+            f"Content-Type={shown_content}"
+        )
+    elif request.body and wanted_content != wanted_accept:
+        reason = (
+            "A compatible version is required on both Content-Type and Accept headers if either one has requested a "
+            "compatible version and the compatible versions must match. "
+            f"Accept={shown_accept}, Content-Type={shown_content}"
+        )
+    elif request.body and (accept_version is None) != (content_version is None):
+        reason = (
+            "A compatible version is required on both Content-Type and Accept headers if either one has requested a "
+            f"compatible version. Accept={shown_accept}, Content-Type={shown_content}"
+        )
+    if reason is None:
+        return None
+    return wrapped(
+        EsError(400, "media_type_header_exception", "Invalid media-type value on headers [Content-Type, Accept]"),
+        EsError(400, "status_exception", reason),
+    )
+
+
+def answer_media_type(request: Request) -> str:
+    """The Content-Type of an answer: the vendor type (with the version asked for) when `Accept` asks for it, as a
+    real 8.19.21 node does (`application/vnd.elasticsearch+json;compatible-with=8`); else JSON."""
+    accept = _header(request, "accept")
+    parsed, version = _compatible_with(accept)
+    if parsed and accept is not None and accept.split(";")[0].strip().lower() == "application/vnd.elasticsearch+json":
+        return "application/vnd.elasticsearch+json" + ("" if version is None else f";compatible-with={version}")
+    return "application/json"
 
 
 def read_body(request: Request, *, required: bool) -> Body | None:

@@ -226,3 +226,15 @@ def test_a_rotation_the_remote_has_not_finished_keeps_both_cas(env: EmulatedLink
     assert set(normalise([c["pem"] for c in entry["certificates"]])) == set(
         normalise([OTHER_CA.certificate_pem, old_ca])
     )
+
+
+def test_an_alias_the_local_cluster_does_not_know_is_named_as_not_configured(env: EmulatedLink) -> None:
+    """`_resolve/cluster` on an unknown alias answers 403 caused by no_such_remote_cluster_exception (as a real
+    8.19.21 node does): the check says the alias is not configured instead of failing on the 403."""
+    chain = Chain(env)
+    chain.build()
+    props = {**chain.check_props(), "alias": "nobody"}
+    with pytest.raises(RemoteConnectionError) as raised:
+        RemoteConnectionCheckProvider().create(props)
+    message = str(raised.value)
+    assert "alias 'nobody' is not configured on the local cluster" in message, message

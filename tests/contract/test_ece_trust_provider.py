@@ -79,11 +79,20 @@ def test_every_request_is_in_the_swagger(env: EmulatedLink) -> None:
         swagger().assert_documented(entry["method"], entry["path"], entry["status"])
 
 
-def test_certificate_model_entry_is_generic_with_the_elastic_cloud_scope(env: EmulatedLink) -> None:
-    EceTrustedCaProvider().create(props(env, model="certificate"))
+def test_certificate_model_entry_is_generic_with_the_namespace_scope(env: EmulatedLink) -> None:
+    created = EceTrustedCaProvider().create(props(env, model="certificate", scope_id="observability.es.local"))
     entry = ours(env)
     assert entry is not None
-    assert entry["type"] == "generic" and entry["trust_all"] is True and entry["scope_id"] == "default.es.local"
+    assert entry["type"] == "generic" and entry["trust_all"] is True and entry["scope_id"] == "observability.es.local"
+    read = EceTrustedCaProvider().read(created.id, created.outs)
+    assert read.inputs is not None and read.inputs["scope_id"] == "observability.es.local"
+
+
+def test_certificate_model_needs_a_scope() -> None:
+    checked = EceTrustedCaProvider().check(
+        {}, {"deployment_id": "d", "entry_name": "e", "certificates": ["x"], "model": "certificate"}
+    )
+    assert [failure.property for failure in checked.failures if failure.property == "scope_id"] == ["scope_id"]
 
 
 def test_no_op_update_writes_nothing(env: EmulatedLink) -> None:

@@ -500,11 +500,11 @@ def test_role_lifecycle(es: Es) -> None:
         ),
         (
             {"remote_cluster": [{"privileges": ["monitor_enrich"]}]},
-            "failed to parse remote_cluster for role [r]. [clusters] must be defined when [privileges] are defined",
+            "failed to parse remote_cluster for role [r]. [clusters] must be defined when [privileges] are defined ",  # the trailing space: as a real 8.19.21 node says it
         ),
         (
             {"remote_cluster": [{"clusters": ["x"]}]},
-            "failed to parse remote_cluster for role [r]. [privileges] must be defined when [clusters] are defined",
+            "failed to parse remote_cluster for role [r]. [privileges] must be defined when [clusters] are defined ",  # the trailing space: as a real 8.19.21 node says it
         ),
         ({"colour": "red"}, "failed to parse role [r]. unexpected field [colour]"),
     ],
@@ -672,3 +672,55 @@ def test_cli_serves_a_cluster_with_a_remote_cluster_server(tmp_path: Path) -> No
 def test_a_malformed_basic_header_is_missing_credentials(es: Es) -> None:
     response = requests.get(f"{es.url}/", headers={"Authorization": "Basic !!!"}, timeout=5)
     assert error_of(response, 401)["reason"] == "missing authentication credentials for REST request [/]"
+
+
+# Checked on a real 8.19.21 node: only an entry's `names` takes a single string; the others are string arrays.
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"cluster": "monitor"}, "cluster"),
+        ({"run_as": "u"}, "run_as"),
+        ({"indices": [{"names": ["a"], "privileges": "read"}]}, "privileges"),
+        ({"indices": [{"names": ["a"], "privileges": ["read"], "field_security": {"grant": "a*"}}]}, "grant"),
+        ({"remote_indices": [{"clusters": "x", "names": ["a"], "privileges": ["read"]}]}, "clusters"),
+        ({"remote_indices": [{"clusters": ["x"], "names": ["a"], "privileges": "read"}]}, "privileges"),
+        ({"remote_cluster": [{"clusters": "x", "privileges": ["monitor_enrich"]}]}, "clusters"),
+        ({"remote_cluster": [{"clusters": ["x"], "privileges": "monitor_enrich"}]}, "privileges"),
+    ],
+)
+def test_role_string_arrays_refuse_a_single_string(es: Es, body: dict[str, Any], field: str) -> None:
+    error = error_of(es.api.put("/_security/role/r", json=body), 400)
+    inner = {
+        "type": "parse_exception",
+        "reason": f"could not parse [{field}] field. expected a string array but found [VALUE_STRING] value instead",
+    }
+    assert error == {
+        "root_cause": [inner],
+        "type": "parse_exception",
+        "reason": "failed to parse role [r]",
+        "caused_by": inner,
+    }
+
+
+def test_role_names_string_query_object_and_empty_parts_as_a_real_node_stores_them(es: Es) -> None:
+    body = {
+        "indices": [
+            {"names": "logs", "privileges": ["read"], "query": {"term": {"b": "x"}}},
+            {"names": ["logs"], "privileges": ["read"], "query": '{ "term" : {"b": "x"} }'},
+            {"names": ["logs"], "privileges": ["read"], "query": ""},
+        ]
+    }
+    assert es.api.put("/_security/role/r", json=body).status_code == 200
+    assert es.api.get("/_security/role/r").json()["r"]["indices"] == [
+        {"names": ["logs"], "privileges": ["read"], "query": '{"term":{"b":"x"}}', "allow_restricted_indices": False},
+        {
+            "names": ["logs"],
+            "privileges": ["read"],
+            "query": '{ "term" : {"b": "x"} }',
+            "allow_restricted_indices": False,
+        },
+        {"names": ["logs"], "privileges": ["read"], "allow_restricted_indices": False},
+    ]
+    empty = {"indices": [{"names": ["logs"], "privileges": ["read"], "field_security": {}}]}
+    error = error_of(es.api.put("/_security/role/e", json=empty), 400)
+    assert error["reason"] == 'failed to parse indices privileges for role [e]. "field_security" must not be empty.'

@@ -27,6 +27,18 @@ def get_key(es: Es, key_id: str) -> dict[str, Any]:
     return dict(item)
 
 
+# A create whose access the builder refuses (checked on a real 8.19.21 node): wrapped by the create parser, the
+# builder's message in `caused_by`; an update answers the builder's error itself.
+BUILD_FAILED = "Failed to build [cross_cluster_api_key_request] after last required field arrived"
+NON_EMPTY = "must specify non-empty access for either [search] or [replication]"
+
+
+def built_error(error: dict[str, Any]) -> dict[str, Any]:
+    """The builder's error inside a create's answer."""
+    assert error["type"] == "x_content_parse_exception" and error["reason"] == BUILD_FAILED
+    return dict(error["caused_by"])
+
+
 def create_error(es: Es, body: Any, status: int = 400) -> dict[str, Any]:
     return error_of(es.api.post(CREATE, json=body), status)
 
@@ -70,23 +82,23 @@ def test_names_are_not_unique(es: Es) -> None:
         ),
         (
             {"name": "k", "access": {}},
-            "illegal_argument_exception",
-            "must specify non-empty access for either [search] or [replication]",
+            "x_content_parse_exception",
+            BUILD_FAILED,
         ),
         (
             {"name": "k", "access": {"search": []}},
-            "illegal_argument_exception",
-            "must specify non-empty access for either [search] or [replication]",
+            "x_content_parse_exception",
+            BUILD_FAILED,
         ),
         (
             {"name": "k", "access": {"replication": []}},
-            "illegal_argument_exception",
-            "must specify non-empty access for either [search] or [replication]",
+            "x_content_parse_exception",
+            BUILD_FAILED,
         ),
         (
             {"name": "k", "access": {"search": [], "replication": []}},
-            "illegal_argument_exception",
-            "must specify non-empty access for either [search] or [replication]",
+            "x_content_parse_exception",
+            BUILD_FAILED,
         ),
         (
             {"name": "k", "access": SEARCH_ACCESS, "colour": "red"},
@@ -104,6 +116,9 @@ def test_create_required_fields_and_access(es: Es, body: dict[str, Any], kind: s
     error = create_error(es, body)
     assert error["type"] == kind
     assert error["reason"].endswith(reason) if kind == "x_content_parse_exception" else error["reason"] == reason
+    if reason == BUILD_FAILED:
+        assert error["caused_by"] == {"type": "illegal_argument_exception", "reason": NON_EMPTY}
+        assert error["root_cause"] == [{"type": "x_content_parse_exception", "reason": BUILD_FAILED}]
     assert es.control("GET", "state")["api_keys"] == []
 
 
@@ -150,15 +165,22 @@ def test_several_validation_problems_are_numbered(es: Es) -> None:
     ],
 )
 def test_replication_does_not_support_dls_or_fls(es: Es, entry: dict[str, Any]) -> None:
-    error = create_error(es, {"name": "k", "access": {"replication": [entry]}})
+    error = built_error(create_error(es, {"name": "k", "access": {"replication": [entry]}}))
     assert error["type"] == "illegal_argument_exception"
     assert error["reason"] == "replication does not support document or field level security"
+
+
+def test_granting_all_fields_is_no_field_level_security(es: Es) -> None:
+    """`grant: ["*"]` alone is what a UI sends for "no FLS": a real 8.19.21 node takes it on replication."""
+    everything = {"names": ["logs"], "field_security": {"grant": ["*"]}}
+    key = es.create_key(access={"search": [everything], "replication": [everything]})
+    assert get_key(es, key["id"])["access"]["replication"] == [{**everything, "allow_restricted_indices": False}]
 
 
 @pytest.mark.parametrize("entry", [{"names": ["logs"], "query": DLS}, {"names": ["logs"], "field_security": FLS}])
 def test_search_dls_or_fls_is_refused_with_replication(es: Es, entry: dict[str, Any]) -> None:
     access = {"search": [entry], "replication": [{"names": ["logs"]}]}
-    error = create_error(es, {"name": "k", "access": access})
+    error = built_error(create_error(es, {"name": "k", "access": access}))
     assert error["reason"] == "search does not support document or field level security if replication is assigned"
     update = es.api.put(f"{CREATE}/{es.create_key()['id']}", json={"access": access})
     assert error_of(update, 400)["reason"] == error["reason"]
@@ -177,9 +199,16 @@ def test_search_dls_and_fls_alone_are_fine(es: Es) -> None:
 
 def test_search_entry_needs_names(es: Es) -> None:
     error = create_error(es, {"name": "k", "access": {"search": [{"query": DLS}]}})
-    assert error["type"] == "parse_exception"
+    # wrapped by both object parsers, the role parser's error the root cause (as a real 8.19.21 node answers)
+    assert error["type"] == "x_content_parse_exception"
+    assert error["reason"].endswith("[cross_cluster_api_key_request] failed to parse field [access]")
+    assert error["caused_by"]["reason"].endswith(
+        "[cross_cluster_api_key_request_access] failed to parse field [search]"
+    )
+    [root] = error["root_cause"]
+    assert root["type"] == "parse_exception"
     assert (
-        error["reason"] == "failed to parse indices privileges for role [cross_cluster]. missing required [names] field"
+        root["reason"] == "failed to parse indices privileges for role [cross_cluster]. missing required [names] field"
     )
 
 
@@ -473,7 +502,7 @@ def test_update_certificate_identity_replace_clear_keep(es: Es) -> None:
         (
             {"access": {}},
             "illegal_argument_exception",
-            "must specify non-empty access for either [search] or [replication]",
+            NON_EMPTY,
         ),
         ({"access": None}, "x_content_parse_exception", "access doesn't support values of type: VALUE_NULL"),
         (

@@ -166,3 +166,63 @@ def test_role_check_rejects_what_elasticsearch_rejects() -> None:
         .failures[0]
         .reason
     )
+
+
+# A role written the short way: `names` as a string, `query` as an object (Elasticsearch answers a list and a string).
+SHORT_ROLE = {
+    "indices": [
+        {
+            "names": "app-*",
+            "privileges": ["read"],
+            "query": {"bool": {"must_not": [{"term": {"tier": "x"}}], "filter": [{"term": {"team": "a"}}]}},
+            "field_security": {"grant": ["*"], "except": ["secret"]},
+        }
+    ],
+    "remote_indices": [
+        {"clusters": ["logs"], "names": "logs-*", "privileges": ["read"], "query": {"term": {"public": True}}}
+    ],
+    "remote_cluster": [{"clusters": ["logs"], "privileges": ["monitor_enrich"]}],
+}
+QUERY_TEXT = '{"bool":{"filter":[{"term":{"team":"a"}}],"must_not":[{"term":{"tier":"x"}}]}}'
+
+
+def test_a_names_string_and_a_query_object_show_no_change_after_a_refresh(env: EmulatedLink) -> None:
+    provider = RemoteRoleProvider()
+    raw = {"target": env.local_target(), "credentials": env.ece_credentials(), "role_name": "short", "role": SHORT_ROLE}
+    checked = provider.check({}, raw)
+    assert checked.failures == []
+    news = checked.inputs
+    [entry] = news["role"]["indices"]
+    assert entry["names"] == ["app-*"] and entry["query"] == QUERY_TEXT and entry["allow_restricted_indices"] is False
+    assert news["role"]["remote_indices"][0]["query"] == '{"term":{"public":true}}'
+    created = provider.create(news)
+    es = caller(env.local_target(), env.ece_credentials())
+    live = es.request("get", "GET", "_security/role/short").json()["short"]
+    assert live["indices"][0]["names"] == ["app-*"] and live["indices"][0]["query"] == QUERY_TEXT
+    read = provider.read(created.id, created.outs)
+    assert read.inputs is not None and read.inputs["role"] == news["role"]
+    assert not provider.diff(created.id, read.outs, news).changes
+    # state written before roles were normalised (the role as the program gave it) shows no change either
+    assert not provider.diff(created.id, {**created.outs, "role": SHORT_ROLE}, news).changes
+    # the same query edited by hand, with other spacing and key order, is the same query
+    by_hand = {
+        **live,
+        "indices": [
+            {
+                **live["indices"][0],
+                "query": '{ "bool": { "must_not": [{"term": {"tier": "x"}}], "filter": [{"term": {"team": "a"}}] } }',
+            }
+        ],
+    }
+    by_hand = {key: value for key, value in by_hand.items() if key != "transient_metadata"}
+    es.request("edit", "PUT", "_security/role/short", json=by_hand)
+    assert not provider.diff(created.id, provider.read(created.id, created.outs).outs, news).changes
+    # a real change is seen
+    es.request(
+        "edit",
+        "PUT",
+        "_security/role/short",
+        json={**by_hand, "indices": [{**by_hand["indices"][0], "names": ["other-*"]}]},
+    )
+    assert provider.diff(created.id, provider.read(created.id, created.outs).outs, news).changes
+    provider.delete(created.id, created.outs)

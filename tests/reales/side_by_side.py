@@ -10,10 +10,12 @@ status, the JSON keys in their order, error `type`/`reason`/`root_cause`, every 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import requests
@@ -26,6 +28,32 @@ PASSWORD = "side-by-side-password"  # the emulators' elastic password
 TIMESTAMP_KEYS = frozenset({"creation", "expiration", "invalidation", "keystore_last_modified_time"})
 DAY_MS = 86_400_000
 SETTINGS_SCOPES = frozenset({"persistent", "transient", "defaults"})
+
+
+def iso(millis: int) -> str:
+    """A licence date as Elasticsearch renders it: `2026-11-30T04:44:30.948Z`."""
+    moment = datetime.fromtimestamp(millis / 1000, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis % 1000:03d}Z"
+
+
+def licence_placeholders(answer: Any) -> Any:
+    """`GET _license` (an `adjust` for `Transcript.call`): its uid and dates differ between any two clusters. Kept: the
+    fields and their order, type, status, the counts and the issuer; and how the dates relate: each ISO date is the
+    moment of its millis, and an expiry becomes `<issued+Nd>` (a trial runs 30 days)."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("license"), dict):
+        return answer
+    licence = dict(answer["license"])
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", licence["uid"]), licence
+    licence["uid"] = "<uid>"
+    issued = licence["issue_date_in_millis"]
+    for prefix in ("issue_date", "expiry_date"):
+        millis = licence.get(f"{prefix}_in_millis")
+        if isinstance(millis, int):
+            assert licence[prefix] == iso(millis), licence
+            days = (millis - issued) / DAY_MS
+            placeholder = f"<issued{days:+g}d>" if days else "<issued>"
+            licence[prefix] = licence[f"{prefix}_in_millis"] = placeholder
+    return {"license": licence}
 
 
 class Requester(Protocol):

@@ -17,7 +17,7 @@ import pytest
 import requests
 from cryptography import x509
 
-from tests.reales.conftest import REMOTE_SERVER_NAME, RealNodes
+from tests.real_nodes import REMOTE_SERVER_NAME, RealNodes
 from tools.real_elasticsearch import REPOSITORY, RealNode
 
 ALIAS = "harness_remote"

@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
+from components.polling import wait_for
+from emulators.certs import make_ca
 from emulators.common import Running, start
 from emulators.ece.app import EceEmulator
 from emulators.ece.fixtures import DEPLOYMENT_ID
-from tests.reales.conftest import RealNodes
+from tests.real_nodes import RealNodes
 from tools.engine_stack import PROJECT, EngineStack, new_stack
 from tools.real_deployment import RealNodeDeployment
 from tools.real_elasticsearch import RealNode
@@ -37,19 +40,23 @@ class RealLink:
 
     def __init__(self, nodes: RealNodes, ece: Running, workdir: Path) -> None:
         self.local, self.remote, self.ece = nodes.local, nodes.remote, ece
-        self.remote_ca_file = workdir / "remote-ca.pem"
+        self.remote_ca_file = workdir / "remote-ca.pem"  # the CA of the remote's HTTP API
         self.remote_ca_file.write_text(self.remote.ca_pem)
+        self.transport_ca_file = workdir / "transport-ca.pem"  # what the config says the remote cluster server uses
+        self.transport_ca_file.write_text(self.remote.ca_pem)
+        self.access: dict[str, Any] = {"search": [{"names": ["logs-*"]}]}
+        self.rotation = ""
 
-    def config(self, *, access: dict[str, Any] | None = None, rotation: str = "", rendered: Path) -> dict[str, Any]:
+    def config(self, *, rendered: Path, connection_timeout: int = 30) -> dict[str, Any]:
         link: dict[str, Any] = {
             "alias": ALIAS,
             "eckCluster": "quickstart",
             "eceDeployment": "search",
-            "access": access or {"search": [{"names": ["logs-*"]}]},
-            "connectionTimeoutSeconds": 60,
+            "access": self.access,
+            "connectionTimeoutSeconds": connection_timeout,
         }
-        if rotation:
-            link["rotation"] = rotation
+        if self.rotation:
+            link["rotation"] = self.rotation
         return {
             "kubernetes": {"renderYamlToDirectory": str(rendered)},
             "eckClusters": [
@@ -60,7 +67,7 @@ class RealLink:
                     "operatorVersion": "3.5.0",
                     "nodeSets": [{"name": "default", "count": 1}],
                     "remoteClusterServer": {"exposure": "external", "address": self.remote.remote_cluster_address},
-                    "transportCa": {"source": "supplied", "certificateFile": str(self.remote_ca_file)},
+                    "transportCa": {"source": "supplied", "certificateFile": str(self.transport_ca_file)},
                     "serverName": self.remote.server_name,
                     "http": {"url": self.remote.http_url, "caCertificateFile": str(self.remote_ca_file)},
                 }
@@ -69,6 +76,13 @@ class RealLink:
             "eceDeployments": [{"name": "search", "id": DEPLOYMENT_ID, "refId": REF_ID}],
             "links": [link],
         }
+
+    def trusted_pems(self) -> list[str]:
+        """The certificates of our entry in the deployment's trust (ECE), and so in the node's CA file."""
+        response = requests.get(f"{self.ece.url}/_emulator/state", timeout=10)
+        resource = response.json()["deployments"][DEPLOYMENT_ID]["resources"][REF_ID]
+        [entry] = [e for e in resource["trust"].get("direct") or [] if e["name"] == f"ece-eck-remote-{ALIAS}"]
+        return sorted(c["pem"].strip() for c in entry["certificates"])
 
     def search(self, index: str) -> Any:
         """A cross-cluster search from the local node, as a user of the ECE deployment makes it."""
@@ -105,6 +119,7 @@ def real_link(real_nodes: RealNodes, tmp_path_factory: pytest.TempPathFactory) -
         yield RealLink(real_nodes, handle, tmp_path_factory.mktemp("real-link"))
     finally:
         handle.stop()
+        real_nodes.remote.serve_remote_cluster_from(real_nodes.remote.certificates.ca)  # as other tests expect it
         for index in documents_written:
             real_nodes.remote.request("DELETE", f"/{index}")
 
@@ -172,7 +187,8 @@ def test_an_access_change_is_an_update_in_place(stack: EngineStack[RealLink]) ->
     link = stack.env
     key_before = key_id_in_state(stack)
     assert refusal(link.search("metrics-1")) == "security_exception"
-    stack.write_config(link.config(access={"search": [{"names": ["logs-*", "metrics-*"]}]}, rendered=stack.rendered))
+    link.access = {"search": [{"names": ["logs-*", "metrics-*"]}]}
+    stack.write_config(link.config(rendered=stack.rendered))
     assert changed_steps(stack) == {("update", KEY_ACCESS)}
     stack.record(stack.cli.up())
     assert key_id_in_state(stack) == key_before and set(link.active_keys()) == {key_before}
@@ -182,8 +198,8 @@ def test_an_access_change_is_an_update_in_place(stack: EngineStack[RealLink]) ->
 def test_a_rotation_makes_a_new_key_and_the_old_one_stops_working(stack: EngineStack[RealLink]) -> None:
     link = stack.env
     old = key_id_in_state(stack)
-    access = {"search": [{"names": ["logs-*", "metrics-*"]}]}
-    stack.write_config(link.config(access=access, rotation="2026-11", rendered=stack.rendered))
+    link.rotation = "2026-11"
+    stack.write_config(link.config(rendered=stack.rendered))
     stack.record(stack.cli.up())
     new = key_id_in_state(stack)
     assert new != old and set(link.active_keys()) == {new}
@@ -222,6 +238,41 @@ def test_a_key_invalidated_by_hand_is_found_by_refresh_and_replaced_by_up(stack:
     new = key_id_in_state(stack)
     assert new != old and set(link.active_keys()) == {new}
     assert hits(link.search("logs-1")) == ["a log line"]
+
+
+def test_a_new_ca_the_remote_does_not_present_keeps_the_old_one_trusted(stack: EngineStack[RealLink]) -> None:
+    """An open connection proves nothing about a CA: the old CA is dropped only when a fresh handshake succeeds with
+    the new one alone. Here the remote still presents its old certificate, so that handshake fails."""
+    link = stack.env
+    old = link.remote.ca_pem.strip()
+    unused = make_ca("a CA the remote does not use").certificate_pem
+    link.transport_ca_file.write_text(unused)
+    stack.write_config(link.config(rendered=stack.rendered, connection_timeout=10))
+    completed = stack.record(stack.cli.up(check=False))
+    assert completed.returncode != 0
+    assert "does not connect with the new CA alone" in completed.stdout + completed.stderr
+    assert link.trusted_pems() == sorted([old, unused.strip()])  # both stay trusted
+    # and the link crosses again: a search with skip_unavailable fails fast on a disconnected remote and starts an
+    # attempt in the background (RemoteClusterService.DisconnectedStrategy.RECONNECT_UNLESS_SKIP_UNAVAILABLE)
+    found = wait_for(lambda: hits(link.search("logs-1")) or None, timeout=20, describe=lambda: "no hits")
+    assert found == ["a log line"]
+    link.transport_ca_file.write_text(link.remote.ca_pem)
+    stack.write_config(link.config(rendered=stack.rendered))
+    stack.record(stack.cli.up())
+    assert link.trusted_pems() == [old]
+
+
+def test_a_ca_rotation_on_the_remote_ends_with_the_new_ca_alone(stack: EngineStack[RealLink]) -> None:
+    link = stack.env
+    rotated = make_ca("the remote's rotated CA")
+    link.remote.serve_remote_cluster_from(rotated)  # as ECK reissues its certificates after a CA rotation
+    link.transport_ca_file.write_text(rotated.certificate_pem)  # what a refresh of the operator's Secret reads
+    stack.record(stack.cli.up())
+    assert link.trusted_pems() == [rotated.certificate_pem.strip()]
+    trusted_by_node = link.local.remote_cluster_client_ca_file.read_text()
+    assert trusted_by_node.strip() == rotated.certificate_pem.strip()
+    assert hits(link.search("logs-1")) == ["a log line"]
+    assert stack.cli.outputs()["links"][f"search-{ALIAS}"]["connected"] is True
 
 
 def test_destroy_leaves_both_nodes_as_found(stack: EngineStack[RealLink], before: dict[str, Any]) -> None:

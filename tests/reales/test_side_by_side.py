@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
 
-from components.elasticsearch.api_key import CrossClusterApiKeyAccessProvider, CrossClusterApiKeyProvider
+from components.elasticsearch import api_key
+from components.elasticsearch.api_key import (
+    LICENCE_REMEDY,
+    CrossClusterApiKeyAccessProvider,
+    CrossClusterApiKeyProvider,
+    LicenceError,
+)
 from components.elasticsearch.remote_settings import RemoteClusterSettingsProvider
 from components.elasticsearch.roles import RemoteRoleProvider
-from tests.reales.conftest import RealNodes
-from tests.reales.side_by_side import EmulatorNode, Requester, Transcript, emulator_pair
+from tests.real_nodes import RealNodes
+from tests.reales.side_by_side import EmulatorNode, Requester, Transcript, emulator_pair, licence_placeholders
+from tools.real_elasticsearch import RealNode, running_nodes
 
 ALIAS = "sbs_remote"
 ROLE = "sbs-role"
@@ -48,7 +56,7 @@ def api_keys(t: Transcript) -> None:
     )
     key_id = created["id"]
     for name in ("sbs-*", "_sbs-*"):  # whatever a create made, should one that ought to fail succeed
-        t.on_exit(lambda name=name: t.clusters["remote"].request("DELETE", "/_security/api_key", json={"name": name}))
+        t.on_exit(partial(t.clusters["remote"].request, "DELETE", "/_security/api_key", json={"name": name}))
     get = ("GET", "/_security/api_key")
     update = ("PUT", f"/_security/cross_cluster/api_key/{key_id}")
     t.call("remote", *get, params={"id": key_id})
@@ -157,6 +165,36 @@ def roles(t: Transcript) -> None:
     t.call("local", "PUT", path, {"remote_cluster": [{"privileges": ["monitor_enrich"]}]})
     t.call("local", "PUT", path, {"remote_cluster": [{"clusters": [ALIAS]}]})
     t.call("local", "PUT", path, {"remote_cluster": [{}]})
+    # the short forms: only an entry's `names` takes a single string; a `query` object is kept as its JSON text, a
+    # query string as it is given, an empty one dropped
+    short = {
+        "indices": [
+            {
+                "names": "logs-*",
+                "privileges": ["read"],
+                "query": {"term": {"team": "a"}},
+                "field_security": {"grant": ["*"], "except": ["secret"]},
+            },
+            {"names": ["a"], "privileges": ["read"], "query": ""},
+        ],
+        "remote_indices": [
+            {"clusters": [ALIAS], "names": "logs-*", "privileges": ["read"], "query": '{ "term" : {"team": "a"} }'}
+        ],
+    }
+    t.call("local", "PUT", path, short)
+    t.call("local", "GET", path)
+    entry = {"names": ["a"], "privileges": ["read"]}
+    for refused in (
+        {"cluster": "monitor"},
+        {"run_as": "u"},
+        {"indices": [{**entry, "privileges": "read"}]},
+        {"indices": [{**entry, "field_security": {"grant": "a*"}}]},
+        {"indices": [{**entry, "field_security": {}}]},
+        {"remote_indices": [{**entry, "clusters": ALIAS}]},
+        {"remote_cluster": [{"clusters": ALIAS, "privileges": ["monitor_enrich"]}]},
+        {"remote_cluster": [{"clusters": [ALIAS], "privileges": "monitor_enrich"}]},
+    ):
+        t.call("local", "PUT", path, refused)
     t.call("local", "DELETE", path)
     t.call("local", "DELETE", path)
     t.call("local", "GET", path)
@@ -179,11 +217,19 @@ def remote_info(t: Transcript) -> None:
     t.call("local", "GET", "/_remote/info")
 
 
+def licence(t: Transcript) -> None:
+    t.call("remote", "GET", "/_license", adjust=licence_placeholders)
+    t.call(
+        "local", "GET", "/_license", params={"local": "true", "accept_enterprise": "true"}, adjust=licence_placeholders
+    )
+
+
 SCENARIOS: dict[str, Callable[[Transcript], None]] = {
     "api_keys": api_keys,
     "proxy_settings": proxy_settings,
     "roles": roles,
     "remote_info": remote_info,
+    "licence": licence,
 }
 
 
@@ -215,6 +261,36 @@ def test_the_emulator_answers_as_the_real_node(
     real = run(
         SCENARIOS[scenario], {"local": nodes_left_as_found.local, "remote": nodes_left_as_found.remote}, emulated=False
     )
+    assert emulated == real
+
+
+def basic_licence(t: Transcript) -> None:
+    """On a basic licence: both key routes answer 403 before the request is read; reading keys works."""
+    t.call("remote", "GET", "/_license", adjust=licence_placeholders)
+    create = ("POST", "/_security/cross_cluster/api_key")
+    t.call("remote", *create, {"name": "sbs-key", "access": ACCESS})
+    t.call("remote", *create, {"name": "sbs-key", "colour": "red"})
+    t.call("remote", *create, {"name": "sbs-key", "access": ACCESS}, params={"colour": "red"})
+    t.call("remote", "PUT", f"/_security/cross_cluster/api_key/{UNKNOWN_KEY_ID}", {"metadata": {}})
+    t.call("remote", "GET", "/_security/api_key", params={"name": "sbs-*"})
+
+
+@pytest.fixture(scope="module")
+def basic_remote() -> Iterator[RealNode]:
+    """A real node of its own on a basic licence (the shared nodes keep their trial: a cluster starts a trial once)."""
+    with running_nodes(1, names=["remote"]) as (node,):
+        started = node.request("POST", "/_license/start_basic", params={"acknowledge": "true"})
+        assert started.json() == {"acknowledged": True, "basic_was_started": True}, started.text
+        yield node
+
+
+def test_on_a_basic_licence_the_emulator_answers_as_the_real_node(
+    emulators: dict[str, EmulatorNode], basic_remote: RealNode
+) -> None:
+    emulators["remote"].emulator.reset()
+    emulators["remote"].control("PUT", "license", {"type": "basic"})
+    emulated = run(basic_licence, {"remote": emulators["remote"]}, emulated=True)
+    real = run(basic_licence, {"remote": basic_remote}, emulated=False)
     assert emulated == real
 
 
@@ -359,3 +435,70 @@ def test_remote_role_provider_create_read_delete(clusters: Clusters) -> None:
         provider.delete(created.id, props)
     assert clusters.get("local", f"/_security/role/{ROLE}") == (404, {})
     assert provider.read(created.id, created.outs).id == ""
+
+
+def test_remote_role_provider_short_form_shows_no_change(clusters: Clusters) -> None:
+    """`names` as a string and `query` as an object: normalised as Elasticsearch answers them, so a refresh sees no
+    change."""
+    provider = RemoteRoleProvider()
+    query = {"bool": {"must_not": [{"term": {"tier": "x"}}], "filter": [{"term": {"team": "a"}}]}}
+    role = {
+        "indices": [{"names": "logs-*", "privileges": ["read"], "query": query}],
+        "remote_indices": [
+            {"clusters": [ALIAS], "names": "logs-*", "privileges": ["read"], "query": {"term": {"public": True}}}
+        ],
+    }
+    props = checked(provider, clusters.props("local", role_name=ROLE, role=role))
+    created = provider.create(props)
+    try:
+        read = provider.read(created.id, created.outs)
+        assert read.inputs is not None and read.inputs["role"] == props["role"]
+        assert not provider.diff(created.id, read.outs, props).changes
+        status, live = clusters.get("local", f"/_security/role/{ROLE}")
+        [entry] = live[ROLE]["indices"]
+        assert status == 200 and entry["names"] == ["logs-*"]
+        assert entry["query"] == '{"bool":{"filter":[{"term":{"team":"a"}}],"must_not":[{"term":{"tier":"x"}}]}}'
+    finally:
+        provider.delete(created.id, props)
+
+
+@pytest.mark.parametrize("side", ["emulator", "real"])
+def test_api_key_provider_names_the_licence_on_a_basic_cluster(
+    side: str, request: pytest.FixtureRequest, emulators: dict[str, EmulatorNode], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node: Any
+    if side == "emulator":
+        node = emulators["remote"]
+        node.emulator.reset()
+        node.control("PUT", "license", {"type": "basic"})
+        url, ca = node.url, None
+    else:
+        node = request.getfixturevalue("basic_remote")
+        url, ca = node.http_url, node.ca_pem
+    provider = CrossClusterApiKeyProvider()
+    news = {
+        "target": {"kind": "direct", "url": url, "ca_certificate": ca, "insecure": False},
+        "credentials": {"username": "elastic", "password": node.password},
+        "name": "sbs-provider-key",
+        "access": {"search": [{"names": ["logs-*"]}]},
+        "expiration": None,
+        "metadata": None,
+        "certificate_identity": None,
+        "rotation": None,
+        "ready_timeout_seconds": 30,
+    }
+    props = checked(provider, news)
+    operation = "Elasticsearch API create cross-cluster API key sbs-provider-key failed"
+    with pytest.raises(LicenceError) as read_first:
+        provider.create(props)
+    assert str(read_first.value) == f"{operation}: {url} has a basic licence (active): {LICENCE_REMEDY}"
+    # the licence changes between the check and the create: Elasticsearch's own 403, the same advice
+    monkeypatch.setattr(api_key, "_read_licence", lambda _es: {"type": "trial", "status": "active"})
+    with pytest.raises(LicenceError) as told:
+        provider.create(props)
+    assert str(told.value) == (
+        f"{operation}: {url} refused it (current license is non-compliant for [advanced-remote-cluster-security]): "
+        f"{LICENCE_REMEDY}"
+    )
+    answer = node.request("GET", "/_security/api_key", params={"name": "sbs-provider-key"})
+    assert answer.status_code == 200 and answer.json() == {"api_keys": []}

@@ -307,6 +307,7 @@ def test_the_certificate_model_chains_the_ece_ca_into_every_node_set_and_the_eck
     assert es.inputs["spec"]["nodeSets"][0]["config"]["node.roles"] == ["master"]
     trust = by_name(mocks, TRUST, "search-logs-trusted-ca")
     assert trust.inputs["model"] == "certificate" and trust.inputs["certificates"] == [CA.certificate_pem]
+    assert trust.inputs["scope_id"] == "elastic.es.local"  # the namespace of ECK's node names, not `default`
     settings = by_name(mocks, SETTINGS, "search-logs-settings")
     assert settings.inputs["proxy_address"] == "lb-elastic.example.com:9300"
     assert settings.inputs["server_name"] == "logs-es-transport.elastic.svc"

@@ -109,16 +109,34 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "Kubernetes namespace",
     ),
     (
+        "certificate model namespace too long for ECE's scope_id",
+        program_config(eck_cluster(namespace="n" * 24, securityModel="certificate", version="8.18.0")),
+        "eckClusters[0].namespace",
+        "at most 32 characters: the namespace may have at most 23",
+    ),
+    (
         "nodeSet name too long",
         program_config(eck_cluster(nodeSets=[{"name": "n" * 24, "count": 1}])),
         "eckClusters[0].nodeSets[0].name",
-        "1 to 23 characters",
+        "must be 1 to 23 lowercase letters, digits and '-'",
     ),
     (
         "nodeSet name bad characters",
         program_config(eck_cluster(nodeSets=[{"name": "hot_nodes", "count": 1}])),
         "eckClusters[0].nodeSets[0].name",
-        "[a-zA-Z0-9-]",
+        "a DNS-1123 label",
+    ),
+    (
+        "nodeSet name upper case",
+        program_config(eck_cluster(nodeSets=[{"name": "Hot", "count": 1}])),
+        "eckClusters[0].nodeSets[0].name",
+        "lowercase letters, digits and '-', starting and ending with a letter or digit",
+    ),
+    (
+        "StatefulSet name too long for the Pods",
+        program_config(eck_cluster(name="c" * 30, nodeSets=[{"name": "n" * 18, "count": 10}])),
+        "eckClusters[0].nodeSets[0].name",
+        "with count 10 ECK allows 50",
     ),
     (
         "nodeSet names repeated",
@@ -252,6 +270,44 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "not a known setting",
     ),
     (
+        "unknown role key",
+        program_config(
+            links=[
+                {
+                    "alias": "logs",
+                    "eckCluster": "quickstart",
+                    "access": {"search": [{"names": ["a"]}]},
+                    "roles": [{"name": "r", "remoteIndexes": []}],
+                }
+            ],
+            scope="eck",
+        ),
+        "links[0].roles[0].remoteIndexes",
+        "known: cluster, description, indices, metadata, name, remoteCluster, remoteIndices",
+    ),
+    (
+        "trustRemoteCa outside scope ece",
+        program_config(
+            links=[
+                {
+                    "alias": "logs",
+                    "eckCluster": "quickstart",
+                    "access": {"search": [{"names": ["a"]}]},
+                    "trustRemoteCa": False,
+                }
+            ],
+            scope="eck",
+        ),
+        "links[0].trustRemoteCa",
+        "only scope 'ece' sets it",
+    ),
+    (
+        "unknown secret key",
+        program_config(secrets={"eckClusters": {"quickstart": {"elasticPasword": "hidden-value"}}}),
+        "secrets.eckClusters.quickstart.elasticPasword",
+        "known: elasticPassword, transportCaKey",
+    ),
+    (
         "wait timeout zero",
         program_config(eck_cluster(waitTimeoutSeconds=0)),
         "eckClusters[0].waitTimeoutSeconds",
@@ -367,3 +423,109 @@ def test_certificate_identity_follows_the_remote_version(version: str, allowed: 
         parse(program_config(eck_cluster(version=version), links=[link], scope="eck")).links[0].certificate_identity
         is None
     )
+
+
+def test_an_upper_case_node_set_name_is_refused_by_the_settings_before_anything_is_declared() -> None:
+    """ECK's CRD pattern [a-zA-Z0-9-] lets 'Hot' through, but its webhook and Kubernetes refuse the StatefulSet."""
+    config = program_config(eck_cluster(nodeSets=[{"name": "Hot", "count": 3}]))
+    mocks = RecordingMocks()
+    with pytest.raises(SettingsError) as raised:
+        run_under_mocks(run, mocks, config=config)
+    assert str(raised.value) == (
+        "config 'eckClusters[0].nodeSets[0].name': value 'Hot' is invalid: must be 1 to 23 lowercase letters, digits "
+        "and '-', starting and ending with a letter or digit (ECK names the StatefulSet '<cluster>-es-<nodeSet>', "
+        "a DNS-1123 label)"
+    )
+    assert mocks.registered == []
+
+
+@pytest.mark.parametrize(
+    ("cluster", "node_set", "count"), [("c" * 36, "n" * 11, 9), ("c" * 30, "n" * 17, 9), ("c" * 30, "n" * 16, 10)]
+)
+def test_the_longest_statefulset_names_eck_allows_are_accepted(cluster: str, node_set: str, count: int) -> None:
+    """63 = `<cluster>-es-<nodeSet>` + '-' + ordinal digits + 10 (ECK's ValidateNames)."""
+    config = program_config(eck_cluster(name=cluster, nodeSets=[{"name": node_set, "count": count}]))
+    assert parse(config).eck_clusters[0].node_sets[0].name == node_set
+    longer = program_config(eck_cluster(name=cluster, nodeSets=[{"name": node_set + "x", "count": count}]))
+    with pytest.raises(SettingsError, match="the StatefulSet name"):
+        parse(longer)
+
+
+def ece_stack(**link: Any) -> dict[str, Any]:
+    return {
+        "eckClusters": [],
+        "scope": "ece",
+        "remoteStack": "acme/ece-eck-remote/eck-prod",
+        "ece": {"url": "https://ece.example.com:12443"},
+        "eceDeployments": [{"name": "search", "id": "a" * 32}],
+        "links": [
+            {
+                "alias": "logs",
+                "eckCluster": "logs",
+                "eceDeployment": "search",
+                "access": {"search": [{"names": ["logs-*"]}]},
+                **link,
+            }
+        ],
+        "secrets": {"ece": {"apiKey": "ece-key"}},
+    }
+
+
+@pytest.mark.parametrize(("given", "expected"), [({}, True), ({"trustRemoteCa": False}, False)])
+def test_trust_remote_ca_is_read_in_scope_ece(given: dict[str, Any], expected: bool) -> None:
+    assert parse(ece_stack(**given)).links[0].trust_remote_ca is expected
+
+
+def test_trust_remote_ca_false_declares_no_trust_entry_in_scope_ece() -> None:
+    """For an ECK stack whose transportCa.source is 'none' (publicly trusted): nothing to add to ECE's trust."""
+
+    def outputs(args: Any) -> dict[str, Any]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            end = {"caCertificate": None, "address": "rcs.example.com:443", "serverName": "rcs.example.com"}
+            return {"outputs": {"linkEnds": {"logs": end}, "linkKeys": {"logs": "encoded"}}}
+        return {}
+
+    trusting, public = RecordingMocks(outputs=outputs), RecordingMocks(outputs=outputs)
+    run_under_mocks(run, trusting, config=ece_stack())
+    run_under_mocks(run, public, config=ece_stack(trustRemoteCa=False))
+    trust = "pulumi-python:dynamic/eceeck:EceTrustedCa"
+    assert len(trusting.by_type(trust)) == 1
+    assert public.by_type(trust) == []
+
+
+def test_trust_remote_ca_must_be_a_boolean() -> None:
+    with pytest.raises(SettingsError) as raised:
+        parse(ece_stack(trustRemoteCa="no"))
+    assert str(raised.value) == "config 'links[0].trustRemoteCa': value 'no' is invalid: must be true or false"
+
+
+def test_a_link_without_expiration_makes_a_key_that_never_expires() -> None:
+    """Elasticsearch's own default: no `expiration` in the create request, so the key does not expire."""
+    link = {"alias": "logs", "eckCluster": "quickstart", "access": {"search": [{"names": ["a"]}]}}
+    assert parse(program_config(links=[link], scope="eck")).links[0].expiration is None
+
+
+def test_unknown_secret_keys_are_refused_without_showing_the_value() -> None:
+    for secrets, key in (
+        ({"ecce": {"apiKey": "hidden-1"}}, "secrets.ecce"),
+        ({"ece": {"apikey": "hidden-2"}}, "secrets.ece.apikey"),
+    ):
+        config = {**ece_stack(), "secrets": secrets}
+        with pytest.raises(SettingsError) as raised:
+            parse(config)
+        assert raised.value.key == key
+        assert "hidden" not in str(raised.value) and "[secret]" in str(raised.value)
+
+
+@pytest.mark.parametrize("remote", ["", "acme//eck-prod"])
+def test_scope_ece_needs_a_whole_stack_name(remote: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        parse({**ece_stack(), "remoteStack": remote})
+    assert raised.value.key == "remoteStack"
+
+
+def test_pulumi_yaml_defaults_of_ece_and_remote_stack_mean_not_set() -> None:
+    """Pulumi.yaml gives every key a default (a declared key without one is required by the CLI)."""
+    config = program_config(ece={}, remoteStack="", eceDeployments=[], links=[])
+    settings = parse(config)
+    assert settings.ece is None and settings.remote_stack is None

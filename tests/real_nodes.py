@@ -1,4 +1,4 @@
-"""Real Elasticsearch 8.19.21 nodes for the tier that checks against the real thing (tools/real_elasticsearch.py):
+"""Real Elasticsearch 8.19.21 nodes for the tests that check against the real thing (tools/real_elasticsearch.py):
 two single-node clusters, "local" and "remote", each with its own CA, started once per session.
 
 Tests share the nodes, so each must leave them as found: use `nodes_left_as_found` (it compares

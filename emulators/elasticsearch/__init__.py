@@ -1,4 +1,6 @@
 """Elasticsearch emulator: one emulated cluster per process (or per instance in tests), linkable to a second one.
+Held against a real 8.19.21 node on every test run (tests/reales/test_side_by_side.py, tests/clients); it covers the
+versions a real node cannot here (8.14 to 9.3). What was checked on a node is said beside the code.
 
 API routes (HTTP basic `elastic:<password>` on every one), following `shared/reference/elasticsearch-api.md`:
   GET|HEAD /                                    cluster info with `version.number`
@@ -8,7 +10,9 @@ API routes (HTTP basic `elastic:<password>` on every one), following `shared/ref
   DELETE /_security/api_key                     invalidate ({"ids"}, {"name"}, ...)
   PUT|POST|GET|DELETE /_security/role/{name}    native roles with remote_indices / remote_cluster; GET /_security/role
   GET|PUT /_cluster/settings                    persistent/transient settings, remote cluster settings rules
-  GET  /_remote/info                            remotes; `connected` comes from a real connection attempt
+  GET  /_remote/info                            remotes and whether a connection is open now (it makes no attempt)
+  GET|POST /_resolve/cluster/{name}             8.13+: one request per remote (open connection, or one attempt)
+  GET|POST /{alias}:{index}/_search             a search of remote indices only: crosses or skips, finds nothing
   POST /_nodes[/{node_id}]/reload_secure_settings
   GET  /_license                                the licence (trial unless set); only an active trial or enterprise
                                                 licence lets the two cross-cluster API key routes through (403 else)

@@ -158,9 +158,21 @@ class ElasticsearchEmulator(Emulator):
         self.route("PUT", r"/_cluster/settings", api(self._put_settings, settings_params))
         self.route("GET", r"/_remote/info", api(self._remote_info))
         resolve_params = ("ignore_unavailable", "ignore_throttled", "allow_no_indices", "expand_wildcards", "timeout")
+        if self.version.at_least("8.13.0"):  # elastic/elasticsearch#102726 (8.13): before it, an unknown route
+            for method in ("GET", "POST"):
+                resolve = api(self._resolve_cluster, resolve_params, locked=False)
+                self.route(method, r"/_resolve/cluster/(?P<name>[^/]+)", resolve)
+        search_params = (
+            "size",
+            "q",
+            "ignore_unavailable",
+            "allow_no_indices",
+            "expand_wildcards",
+            "ccs_minimize_roundtrips",
+        )
         for method in ("GET", "POST"):
             self.route(
-                method, r"/_resolve/cluster/(?P<name>[^/]+)", api(self._resolve_cluster, resolve_params, locked=False)
+                method, r"/(?P<target>[^/_][^/]*:[^/]*)/_search", api(self._remote_search, search_params, locked=False)
             )
         self.route("POST", r"/_nodes/reload_secure_settings", api(self._reload, ("timeout",)))
         self.route("POST", r"/_nodes/(?P<node_id>[^/]+)/reload_secure_settings", api(self._reload, ("timeout",)))
@@ -350,6 +362,55 @@ class ElasticsearchEmulator(Emulator):
             outcome = self.connections.request(remote, plan)
             body[alias] = remote_info.resolved(outcome, remote.skip_unavailable, str(self.version))
         return Response(200, body)
+
+    def _remote_search(self, _request: Request, match: re.Match[str]) -> Response:
+        """A search of remote indices only (`<alias>:<index>`): one request to each remote over its connection, or one
+        attempt. The emulated remotes hold no indices, so a search that crosses finds nothing. A remote that cannot be
+        reached, or refuses the key, is skipped when `skip_unavailable` (the default since 8.15), with the failure in
+        `_clusters.details` (the shape a real 8.19.21 node answers); otherwise the search fails."""
+        with self.lock:
+            remotes = {remote.alias: remote for remote in self.settings.remotes()}
+            wanted: dict[str, tuple[Any, Any, str]] = {}
+            for part in unquote(match["target"]).split(","):
+                alias, _colon, index = part.partition(":")
+                if alias not in remotes:
+                    raise _no_such_remote(alias)
+                wanted[alias] = (remotes[alias], remote_info.plan(remotes[alias], self.keystore, self.trusted), index)
+        details: dict[str, Any] = {}
+        for alias, (remote, plan, index) in wanted.items():
+            outcome = self.connections.request(remote, plan)
+            if outcome.connected:
+                details[alias] = {"status": "successful", "indices": index, "took": 1, "timed_out": False}
+                continue
+            if not remote.skip_unavailable:
+                raise EsError(500, "connect_transport_exception", f"[{alias}] {outcome.reason}")
+            reason = {"type": "connect_transport_exception", "reason": outcome.reason}
+            details[alias] = {
+                "status": "skipped",
+                "indices": index,
+                "timed_out": False,
+                "failures": [{"shard": -1, "index": None, "reason": reason}],
+            }
+        statuses = [detail["status"] for detail in details.values()]
+        return Response(
+            200,
+            {
+                "took": 1,
+                "timed_out": False,
+                "num_reduce_phases": 0,
+                "_shards": {"total": 0, "successful": 0, "skipped": 0, "failed": 0},
+                "_clusters": {
+                    "total": len(details),
+                    "successful": statuses.count("successful"),
+                    "skipped": statuses.count("skipped"),
+                    "running": 0,
+                    "partial": 0,
+                    "failed": 0,
+                    "details": details,
+                },
+                "hits": {"total": {"value": 0, "relation": "eq"}, "max_score": None, "hits": []},
+            },
+        )
 
     def rebuild_connections(self, credentials_before: set[str]) -> None:
         """After settings or a keystore reload: ES rebuilds a remote whose strategy or credential presence changed."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import requests
 
 from components.ece.keystore import EceKeystoreCredentialsProvider
 from components.ece.trust import EceTrustedCaProvider, normalise
@@ -15,8 +16,10 @@ from components.elasticsearch.api_key import CrossClusterApiKeyProvider
 from components.elasticsearch.connection_check import RemoteConnectionCheckProvider, RemoteConnectionError
 from components.elasticsearch.remote_settings import RemoteClusterSettingsProvider
 from components.pem import fingerprint
+from emulators.common import running
+from emulators.elasticsearch import Config, ElasticsearchEmulator
 from tests.support.certs import make_ca
-from tools.emulated_link import REF_ID, SERVER_NAME, EmulatedLink
+from tools.emulated_link import LOCAL_PASSWORD, REF_ID, SERVER_NAME, EmulatedLink
 
 ALIAS = "logs"
 OTHER_CA = make_ca("not-the-remote-ca")
@@ -238,3 +241,35 @@ def test_an_alias_the_local_cluster_does_not_know_is_named_as_not_configured(env
         RemoteConnectionCheckProvider().create(props)
     message = str(raised.value)
     assert "alias 'nobody' is not configured on the local cluster" in message, message
+
+
+def test_before_resolve_cluster_existed_a_cross_cluster_search_is_the_probe(env: EmulatedLink) -> None:
+    """Elasticsearch before 8.13 has no `_resolve/cluster` (an unknown route, 400): the check then probes with a
+    cross-cluster search of `<alias>:*` and reads its `_clusters` section."""
+    old = ElasticsearchEmulator(
+        Config(cluster_name="ece-local-8-12", version="8.12.2", elastic_password=LOCAL_PASSWORD)
+    )
+    with running(old) as handle:
+        env.control(
+            env.ece,
+            "POST",
+            "elasticsearch-link",
+            {"deployment_id": env.deployment_id, "url": handle.url, "password": LOCAL_PASSWORD},
+        )
+        chain = Chain(env)
+        chain.build()
+        created = RemoteConnectionCheckProvider().create(chain.check_props(timeout=10))
+        assert created.outs["connected"] is True
+        paths = [
+            (entry["method"], entry["path"], entry["status"])
+            for entry in requests.get(f"{handle.url}/_emulator/requests", timeout=5).json()
+        ]
+        assert ("GET", f"/_resolve/cluster/{ALIAS}:*", 400) in paths
+        assert ("GET", f"/{ALIAS}:*/_search", 200) in paths
+        env.control(env.remote, "PUT", "rcs", {"state": "down"})
+        try:
+            with pytest.raises(RemoteConnectionError) as raised:
+                RemoteConnectionCheckProvider().update("x", created.outs, chain.check_props(timeout=1.5))
+        finally:
+            env.control(env.remote, "PUT", "rcs", {"state": "up"})
+        assert "did not connect within" in str(raised.value)

@@ -12,7 +12,7 @@ out (`api_key`, `encoded`) are never printed (`<key-secret>`, `<key-encoded>`); 
 printed as answered, and tests/clients/test_elasticsearch_py.py normalises them (tests/reales/side_by_side.py's
 normaliser) before comparing two runs.
 
-    <env>/bin/python calls.py --url https://127.0.0.1:9200 --ca-file ca.crt --password ... --proxy-address 127.0.0.1:1
+    <env>/bin/python calls.py --url https://127.0.0.1:9200 --ca-file ca.crt --proxy-address 127.0.0.1:1   (password in $ES_PASSWORD)
 
 `--scenario negotiation`: two calls only, one without a body and one with; for a client whose major the cluster
 does not accept (the 9.x client on 8.19: `compatible-with=9` answered 400 `media_type_header_exception`).
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 import warnings
@@ -174,7 +175,6 @@ def clean_up(client: Any, alias: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True)
-    parser.add_argument("--password", required=True)
     parser.add_argument("--ca-file", help="the CA of the cluster's HTTPS certificate")
     parser.add_argument("--alias", default="es_py_remote")
     parser.add_argument("--proxy-address", required=True, help="the remote's proxy_address (nothing need listen)")
@@ -183,7 +183,7 @@ def main() -> int:
     options = parser.parse_args()
     client = Elasticsearch(
         options.url,
-        basic_auth=("elastic", options.password),
+        basic_auth=("elastic", os.environ["ES_PASSWORD"]),  # a secret: never in argv
         ca_certs=options.ca_file,
         request_timeout=30,
         max_retries=0,

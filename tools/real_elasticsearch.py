@@ -255,14 +255,7 @@ class RealNode:
         staged.replace(target)
         if not wait or self.process is None:
             return
-        deadline = time.monotonic() + 10 * RELOAD_INTERVAL_SECONDS
-        while self._ssl_reloads_of(target.name) <= reloads_before:
-            if time.monotonic() > deadline:
-                raise RealElasticsearchError(
-                    f"{self.name}: {target.name} was not reloaded within {10 * RELOAD_INTERVAL_SECONDS}s; "
-                    f"last log lines:\n{self.last_log_lines()}"
-                )
-            time.sleep(0.1)
+        self._wait_reloaded(target.name, reloads_before)
 
     def serve_remote_cluster_from(self, ca: Issued) -> None:
         """Present a remote cluster server certificate issued by `ca` from now on, as ECK's nodes do after its
@@ -277,12 +270,16 @@ class RealNode:
             staged = certs / f"{name}.tmp"
             _write(staged, text, 0o600)
             staged.replace(certs / name)
+        self._wait_reloaded("remote-cluster-server.crt", reloads_before)
+
+    def _wait_reloaded(self, file_name: str, reloads_before: int) -> None:
+        """Until the node has logged one more reload of `file_name` than `reloads_before`."""
         deadline = time.monotonic() + 10 * RELOAD_INTERVAL_SECONDS
-        while self._ssl_reloads_of("remote-cluster-server.crt") <= reloads_before:
+        while self._ssl_reloads_of(file_name) <= reloads_before:
             if time.monotonic() > deadline:
                 raise RealElasticsearchError(
-                    f"{self.name}: the remote cluster server certificate was not reloaded; last log lines:\n"
-                    f"{self.last_log_lines()}"
+                    f"{self.name}: {file_name} was not reloaded within {10 * RELOAD_INTERVAL_SECONDS}s; "
+                    f"last log lines:\n{self.last_log_lines()}"
                 )
             time.sleep(0.1)
 

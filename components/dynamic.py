@@ -10,7 +10,12 @@ from typing import Any
 from pulumi.dynamic import CheckFailure
 from pulumi.output import Unknown
 
-from . import names
+from . import lifeline, names
+
+# In the dynamic provider process this module is first loaded by the first provider call (the engine's request
+# carries the pickled provider, whose class lives in a module that imports this one): from then on, the process
+# ends by itself as soon as the engine that started it is gone. Nowhere else (program, tests, tools) does it start.
+lifeline.start_in_provider_process()
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """What a dynamic provider receives, in preview, for an input whose value is not known yet."""

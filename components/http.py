@@ -61,6 +61,17 @@ class ApiError(Exception):
         return None, None
 
 
+def parse_errors_list(body: Any) -> tuple[str | None, str | None]:
+    """(codes, messages) from an `{"errors": [{"code", "message"}, ...]}` body, the shape ECE's API answers with,
+    its Elasticsearch proxy included; (None, None) for any other body."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list) or not errors:
+        return None, None
+    codes = [str(e.get("code")) for e in errors if isinstance(e, dict) and e.get("code")]
+    messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
+    return (", ".join(codes) or None), ("; ".join(messages) or "no message")
+
+
 class RetryableError(ApiError):
     """A non-idempotent call failed in a way that may or may not have taken effect on the server."""
 

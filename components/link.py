@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 
 from . import names
+from .ece.client import proxy_target
 from .ece.keystore import EceKeystoreCredentials
 from .ece.trust import EceTrustedCa
 from .eck_remote_cluster import EckRemoteCluster
@@ -203,12 +204,8 @@ class RemoteClusterLink(pulumi.ComponentResource):
         # Across stacks only the API-key model is possible (the certificate model needs the ECE CA on the ECK side).
         model = args.eck.cluster.security_model if args.eck is not None else SecurityModel.API_KEY
         ece_connection, credentials = ece_props(ece), ece_credentials(ece)
-        local_target = {
-            "kind": "ece-proxy",
-            "ece": ece_connection,
-            "deployment_id": deployment.id,
-            "ref_id": deployment.ref_id,
-        }
+        # How the Elasticsearch side reaches the local cluster: ECE's proxy, with the ECE credentials.
+        local_target = proxy_target(ece_connection, deployment.id, deployment.ref_id)
         before_settings: list[pulumi.Resource] = []
 
         self.trust = None

@@ -44,7 +44,7 @@ MINIMUM = {
         "EceKeystoreCredentials": 2,
         "RemoteClusterSettings": 1,
         "RemoteRole": 1,
-        "RemoteConnectionCheck": 1,
+        "RemoteConnectionCheck": 2,
     },
     "refresh": {
         "CrossClusterApiKey": 1,
@@ -53,7 +53,7 @@ MINIMUM = {
         "EceKeystoreCredentials": 1,
         "RemoteClusterSettings": 1,
         "RemoteRole": 1,
-        "RemoteConnectionCheck": 1,
+        "RemoteConnectionCheck": 5,
     },
     "destroy": {
         "CrossClusterApiKey": 1,
@@ -323,10 +323,13 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "Minimum, derived from the APIs: create = key POST (1) + trust GET deployment, PUT, one GET that sees the plan done (3)",
         "+ keystore PATCH and the deployment's version to decide on a restart (2) + settings PUT (1) + role PUT (1) +",
-        "`_remote/info` (1) = 9. Refresh = one read per readable resource (7). Destroy = key invalidate (1) + trust",
-        "GET, PUT, plan (3) + keystore PATCH (1) + settings PUT (1) + role DELETE (1) = 7. No-change preview and up: 0.",
-        "Above the minimum: the search for a key a lost or killed earlier attempt may have left (one GET per create),",
-        "and plan polling, which reads once more when the first read still sees the plan pending.",
+        "`_resolve/cluster` (a request across the link) and `_remote/info` (credentials loaded) (2) = 10. Refresh = one",
+        "read per readable resource (6) + the check over a fresh handshake: settings GET, the two PUTs that make",
+        "Elasticsearch rebuild the connection, `_resolve/cluster`, `_remote/info` (5) = 11. Destroy = key invalidate",
+        "(1) + trust GET, PUT, plan (3) + keystore PATCH (1) + settings PUT (1) + role DELETE (1) = 7. No-change preview",
+        "and up: 0. Above the minimum: the licence read before a create (it is also the wait for the remote's API), the",
+        "search for keys a lost or killed earlier attempt may have left (one GET per create), and plan polling, which",
+        "reads once more when the first read still sees the plan pending.",
         "",
     ]
     state = calls_["state"]

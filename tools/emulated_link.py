@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from components.ece.client import proxy_target
 from emulators.common import Running, start
 from emulators.ece.app import EceEmulator
 from emulators.ece.fixtures import DEPLOYMENT_ID
@@ -47,7 +48,7 @@ class EmulatedLink:
         return {"api_key": ECE_API_KEY}
 
     def local_target(self) -> dict[str, Any]:
-        return {"kind": "ece-proxy", "ece": self.ece_props(), "deployment_id": self.deployment_id, "ref_id": REF_ID}
+        return proxy_target(self.ece_props(), self.deployment_id, REF_ID)
 
     def remote_target(self) -> dict[str, Any]:
         return {

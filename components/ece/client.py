@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls, redact
+from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls, parse_errors_list, redact
 
 MANAGEMENT_HEADER = {"X-Management-Request": "true"}
 # cloud-sdk-go pkg/api/client_runtime.go, `globalPath` and `CloudClientRuntime.getRuntime` (commit 8c0d792): these
@@ -45,12 +45,7 @@ class EceApiError(ApiError):
 
     @classmethod
     def parse_body(cls, body: Any) -> tuple[str | None, str | None]:
-        errors = body.get("errors") if isinstance(body, dict) else None
-        if not isinstance(errors, list) or not errors:
-            return None, None
-        codes = [str(e.get("code")) for e in errors if isinstance(e, dict) and e.get("code")]
-        messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
-        return (", ".join(codes) or None), ("; ".join(messages) or "no message")
+        return parse_errors_list(body)
 
     @property
     def is_version_conflict(self) -> bool:
@@ -113,6 +108,24 @@ def auth_from_props(credentials: Mapping[str, Any]) -> Auth:
     if credentials.get("username") and credentials.get("password"):
         return Auth.basic(str(credentials["username"]), str(credentials["password"]))
     raise ValueError("ECE credentials need an api_key, or a username and password")
+
+
+def proxy_target(ece: Mapping[str, Any], deployment_id: str, ref_id: str | None) -> dict[str, Any]:
+    """How the Elasticsearch side reaches a deployment's Elasticsearch: through ECE's management proxy, as a plain
+    target (`components/elasticsearch/client.py`). Its credentials are the ECE credentials. `name` is the
+    target's identity in resource ids (what they were before targets were built here, so ids do not change)."""
+    connection = EceConnection.from_props(ece)
+    ref = ref_id or "_main"
+    route = f"deployments/{deployment_id}/elasticsearch/{ref}/proxy"
+    return {
+        "kind": "direct",
+        "url": f"{connection.url.rstrip('/')}{connection.api_prefix(route)}/{route}",
+        "ca_certificate": connection.ca_certificate,
+        "insecure": connection.insecure,
+        "headers": dict(MANAGEMENT_HEADER),
+        "request_timeout_seconds": connection.request_timeout_seconds,
+        "name": f"ece:{deployment_id}/{ref}",
+    }
 
 
 @dataclass(frozen=True)

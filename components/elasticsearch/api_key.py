@@ -15,6 +15,7 @@ access hash and the rotation token.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -42,7 +43,12 @@ T = TypeVar("T")
 GRANTS = ("access", "expiration", "metadata", "certificate_identity")
 KEY_INPUTS = ("target", "credentials", "name", "rotation", "ready_timeout_seconds", *GRANTS)
 ACCESS_INPUTS = ("target", "credentials", "key_id", "rotation", *GRANTS)
-RESERVED_METADATA = ("managed_by", "access_hash", "rotation")
+ATTEMPT = "create_attempt"
+"""Metadata key of the random id of the create attempt that made a key (only in the create body, never compared)."""
+RESERVED_METADATA = ("managed_by", "access_hash", "rotation", ATTEMPT)
+CLEANUP_MARGIN_MS = 1000
+"""How much older than the attempt's start a leftover key must be to be invalidated: covers the clocks of different
+nodes of the remote cluster and the rate of the local monotonic clock against theirs."""
 
 
 def _metadata(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,6 +122,39 @@ def _ours(es: ElasticsearchCaller, name: str, rotation: str) -> list[dict[str, A
         and (key.get("metadata") or {}).get("managed_by") == names.MANAGED_BY
         and (key.get("metadata") or {}).get("rotation", "") == rotation
     ]
+
+
+def _attempt(key: Mapping[str, Any]) -> Any:
+    return (key.get("metadata") or {}).get(ATTEMPT)
+
+
+def _clean_up_older(
+    es: ElasticsearchCaller, name: str, rotation: str, *, key_id: str, attempt: str, since_start: float
+) -> None:
+    """Invalidate the keys of ours, other than `key_id`, created before this attempt started.
+
+    "Before" is decided on the remote's clock, which stamped every key's `creation` (epoch ms): the new key's own
+    `creation` was stamped before its create answered, `since_start` seconds after the attempt started (local
+    monotonic clock), so the attempt started no earlier, on the remote's clock, than `creation - since_start`. Only
+    keys created strictly before that, less `CLEANUP_MARGIN_MS`, are left from an earlier attempt; a key made by a
+    run that started after this one (a new `up` while this process was left waiting) is never touched, whatever
+    the timing. Without the new key's `creation` nothing is invalidated.
+    """
+    found = _ours(es, name, rotation)
+    own = next((key for key in found if key.get("id") == key_id), None) or get_key(es, key_id)
+    creation = (own or {}).get("creation")
+    if not isinstance(creation, int):
+        return
+    cutoff = creation - int(since_start * 1000) - 1 - CLEANUP_MARGIN_MS
+    older = [
+        key["id"]
+        for key in found
+        if key.get("id") != key_id
+        and _attempt(key) != attempt
+        and isinstance(key.get("creation"), int)
+        and key["creation"] < cutoff
+    ]
+    invalidate(es, older)
 
 
 # The licence. Cross-cluster API keys are the Elasticsearch feature "advanced-remote-cluster-security"
@@ -236,9 +275,15 @@ class CrossClusterApiKeyProvider(ResourceProvider):
         return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        """Wait for the remote, create the key (tagged with a random attempt id), then invalidate the keys of ours
+        (same name and rotation token) that a lost earlier attempt left: only those created before this attempt
+        started (see `_clean_up_older`), so never a key that a newer run made, nor the one this run made."""
+        started = time.monotonic()
+        attempt = secrets.token_hex(12)
         es = caller(props["target"], props["credentials"])
         hidden = (str(props["credentials"].get("password") or ""),)
-        body = {"name": props["name"], **_grants(props)}
+        grants = _grants(props)
+        body = {"name": props["name"], **grants, "metadata": {**grants["metadata"], ATTEMPT: attempt}}
         operation = f"create cross-cluster API key {props['name']}"
         rotation = props.get("rotation") or ""
         # The licence first: reading it is also the wait for the remote's API, which on a new cluster answers only
@@ -247,23 +292,23 @@ class CrossClusterApiKeyProvider(ResourceProvider):
         problem = licence_problem(es.description, licence)
         if problem is not None:
             raise LicenceError(operation, None, problem)
-        # A run killed after an earlier create left an active key nobody holds: keep exactly one.
-        invalidate(es, [key["id"] for key in _ours(es, props["name"], rotation)])
 
-        def post() -> dict[str, Any]:
+        def post() -> tuple[dict[str, Any], float]:
             try:
-                return dict(
-                    es.request(operation, "POST", "_security/cross_cluster/api_key", json=body, secrets=hidden).json()
-                )
+                answer = es.request(operation, "POST", "_security/cross_cluster/api_key", json=body, secrets=hidden)
             except ElasticsearchApiError as error:
                 raise _unlicensed(operation, es.description, error) from None
+            return dict(answer.json()), time.monotonic()
 
         try:
-            created = post()
+            created, answered = post()
         except RetryableError:
-            # The key may exist without us knowing its secret part: invalidate what that attempt made, then retry.
-            invalidate(es, [key["id"] for key in _ours(es, props["name"], rotation)])
-            created = post()
+            # The key may exist without us knowing its secret part: invalidate what this very attempt made (its
+            # attempt id says so), then retry.
+            invalidate(es, [key["id"] for key in _ours(es, props["name"], rotation) if _attempt(key) == attempt])
+            created, answered = post()
+        key_id, encoded = created["id"], created["encoded"]
+        _clean_up_older(es, props["name"], rotation, key_id=key_id, attempt=attempt, since_start=answered - started)
         key_id, encoded = created["id"], created["encoded"]
         outputs = {
             "key_id": key_id,
@@ -340,8 +385,9 @@ class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
 
 def _grants_match(live: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
     """Whether the live key already grants what is declared, our metadata markers included."""
+    live_metadata = {k: v for k, v in (live.get("metadata") or {}).items() if k != ATTEMPT}
     return (
-        (live.get("metadata") or {}) == _metadata(props)
+        live_metadata == _metadata(props)
         and canonical(live.get("access")) == canonical(props["access"])
         and live.get("certificate_identity") == props.get("certificate_identity")
     )

@@ -1,9 +1,14 @@
-"""Calls to an Elasticsearch cluster, directly or through ECE's management proxy, on the shared HTTP layer.
+"""Calls to an Elasticsearch cluster on the shared HTTP layer.
 
-A target is plain data (dynamic-resource inputs), turned into a caller at call time:
-  {"kind": "direct", "url": ..., "ca_certificate": ..., "insecure": false}       credentials {"username", "password"}
-  {"kind": "ece-proxy", "ece": {url, region, ca_certificate, insecure}, "deployment_id": ..., "ref_id": ...}
-                                                                                  credentials = the ECE credentials
+A target is plain data (dynamic-resource inputs) saying how to reach a cluster, turned into a caller at call time:
+  {"kind": "direct", "url": ..., "ca_certificate": ..., "insecure": false, "headers": {...},
+   "request_timeout_seconds": ..., "name": ...}                credentials {"api_key"} or {"username", "password"}
+Only `url` is required. Whoever knows the way builds the target: a cluster behind ECE is reached through ECE's
+management proxy, whose target the link builds with `components.ece.client.proxy_target` (its URL, its header, and
+the ECE credentials). `name`, when given, is the target's identity in resource ids (the URL otherwise).
+
+State written before the link built targets holds the older `{"kind": "ece-proxy", ...}` form; `current_form`
+reads it as the target the link builds now, so such a state calls the same URL and shows no change.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ import requests
 from pulumi.dynamic import CheckFailure
 
 from ..dynamic import is_unknown
-from ..ece.client import MANAGEMENT_HEADER, EceApiError, EceConnection, auth_from_props
-from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls
+from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls, parse_errors_list
+
+LEGACY_PROXY_KIND = "ece-proxy"
 
 
 class ElasticsearchApiError(ApiError):
-    """`{"error":{"type","reason"},"status"}`; through the ECE proxy, ECE's own `{"errors":[...]}` too."""
+    """`{"error":{"type","reason"},"status"}`; from a proxy in front of the cluster, `{"errors":[...]}` too."""
 
     api_name = "Elasticsearch API"
 
@@ -35,7 +41,39 @@ class ElasticsearchApiError(ApiError):
             return error.get("type"), reason or "no reason"
         if isinstance(body, dict) and isinstance(body.get("error"), str):
             return None, body["error"]
-        return EceApiError.parse_body(body)
+        return parse_errors_list(body)
+
+
+def current_form(target: Mapping[str, Any]) -> dict[str, Any]:
+    """A target as the link builds it now. The older `ece-proxy` form (`{"ece": {url, ca_certificate, insecure,
+    request_timeout_seconds?}, "deployment_id", "ref_id"}`, kept only in state written before) becomes the target
+    `components.ece.client.proxy_target` returns for the same deployment (a unit test holds the two equal)."""
+    if target.get("kind") != LEGACY_PROXY_KIND:
+        return dict(target)
+    ece, ref = target["ece"], target.get("ref_id") or "_main"
+    return {
+        "kind": "direct",
+        "url": f"{str(ece['url']).rstrip('/')}/api/v1/deployments/{target['deployment_id']}/elasticsearch/{ref}/proxy",
+        "ca_certificate": ece.get("ca_certificate"),
+        "insecure": bool(ece.get("insecure")),
+        "headers": {"X-Management-Request": "true"},
+        "request_timeout_seconds": float(ece.get("request_timeout_seconds") or 40.0),
+        "name": f"ece:{target['deployment_id']}/{ref}",
+    }
+
+
+def comparable(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs with their `target` in the current form, without null fields (the engine drops them from maps) and
+    its numbers as floats, for a diff: a state written with the older form compares equal to the same target built
+    now."""
+    target = props.get("target")
+    if not isinstance(target, Mapping) or is_unknown(target):
+        return dict(props)
+    current = {key: value for key, value in current_form(target).items() if value is not None}
+    seconds = current.get("request_timeout_seconds")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+        current["request_timeout_seconds"] = float(seconds)
+    return {**props, "target": current}
 
 
 class ElasticsearchCaller:
@@ -63,20 +101,7 @@ class ElasticsearchCaller:
 def caller(
     target: Mapping[str, Any], credentials: Mapping[str, Any], *, retry: RetryPolicy | None = None
 ) -> ElasticsearchCaller:
-    if target.get("kind") == "ece-proxy":
-        ece = EceConnection.from_props(target["ece"])
-        prefix = ece.api_prefix("deployments")  # global in ECE: never under /regions/<region> (see api_prefix)
-        base = f"{ece.url.rstrip('/')}{prefix}/deployments/{target['deployment_id']}/elasticsearch/{target.get('ref_id') or '_main'}/proxy"
-        http = HttpClient(
-            base,
-            ElasticsearchApiError,
-            auth=auth_from_props(credentials),
-            tls=Tls(ca_pem=ece.ca_certificate, insecure=ece.insecure),
-            headers=MANAGEMENT_HEADER,
-            retry=retry or RetryPolicy(),
-            timeout=(min(5.0, ece.request_timeout_seconds), ece.request_timeout_seconds),
-        )
-        return ElasticsearchCaller(http, f"deployment {target['deployment_id']} (through ECE)")
+    target = current_form(target)
     auth = (
         Auth.api_key(str(credentials["api_key"]))
         if credentials.get("api_key")
@@ -87,17 +112,17 @@ def caller(
         ElasticsearchApiError,
         auth=auth,
         tls=Tls(ca_pem=target.get("ca_certificate"), insecure=bool(target.get("insecure"))),
+        headers={str(k): str(v) for k, v in (target.get("headers") or {}).items()},
         retry=retry or RetryPolicy(),
         timeout=(min(5.0, seconds := float(target.get("request_timeout_seconds") or 30.0)), seconds),
     )
-    return ElasticsearchCaller(http, str(target["url"]))
+    return ElasticsearchCaller(http, str(target.get("name") or target["url"]))
 
 
 def target_key(target: Mapping[str, Any]) -> str:
-    """A stable, readable identity of a target, used in resource ids."""
-    if target.get("kind") == "ece-proxy":
-        return f"ece:{target['deployment_id']}/{target.get('ref_id') or '_main'}"
-    return str(target["url"])
+    """A stable, readable identity of a target, used in resource ids: its `name`, or its URL."""
+    current = current_form(target)
+    return str(current.get("name") or current["url"])
 
 
 def check_target(
@@ -107,16 +132,13 @@ def check_target(
     target = news.get(key)
     if is_unknown(target):
         return failures
-    if not isinstance(target, Mapping) or target.get("kind") not in ("direct", "ece-proxy"):
-        return [CheckFailure(key, f"{key}.kind must be 'direct' or 'ece-proxy'")]
-    if (
-        target["kind"] == "direct"
-        and not str(target.get("url", "")).startswith(("http://", "https://"))
-        and not is_unknown(target.get("url"))
-    ):
+    if not isinstance(target, Mapping) or target.get("kind") != "direct":
+        return [CheckFailure(key, f"{key}.kind must be 'direct'")]
+    if not str(target.get("url", "")).startswith(("http://", "https://")) and not is_unknown(target.get("url")):
         failures.append(CheckFailure(key, f"{key}.url must be an http(s) URL"))
-    if target["kind"] == "ece-proxy" and not target.get("deployment_id"):
-        failures.append(CheckFailure(key, f"{key}.deployment_id is required for the ECE proxy"))
+    headers = target.get("headers")
+    if headers is not None and not is_unknown(headers) and not isinstance(headers, Mapping):
+        failures.append(CheckFailure(key, f"{key}.headers must be a map of header names to values"))
     credentials = news.get(credentials_key)
     if not is_unknown(credentials) and not (
         isinstance(credentials, Mapping) and (credentials.get("password") or credentials.get("api_key"))

@@ -36,7 +36,7 @@ from ..ece.trust import EntryRef, change_entry, entry_body, entry_pems, find_ent
 from ..http import ApiError
 from ..pem import fingerprint
 from ..polling import WaitTimeoutError, wait_for
-from .client import ElasticsearchApiError, ElasticsearchCaller, caller, check_target
+from .client import ElasticsearchApiError, ElasticsearchCaller, caller, check_target, comparable
 from .remote_settings import rebuild_connection
 
 INPUTS = ("target", "credentials", "alias", "expected", "requires_credentials", "remote", "trust", "timeout_seconds")
@@ -291,7 +291,7 @@ class RemoteConnectionCheckProvider(ResourceProvider):
         return CheckResult(news, check_target(news) + require(news, ("alias", "timeout_seconds")))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changes = changed_keys(olds, news, INPUTS)
+        changes = changed_keys(comparable(olds), comparable(news), INPUTS)
         # A check found broken by refresh runs again on the next `up`.
         return DiffResult(
             changes=bool(changes) or olds.get("connected") is not True, replaces=[], delete_before_replace=False

@@ -24,7 +24,7 @@ from pulumi.dynamic import (
 )
 
 from ..dynamic import changed_keys, check_alias, is_unknown, require
-from .client import ElasticsearchCaller, caller, check_target, target_key
+from .client import ElasticsearchCaller, caller, check_target, comparable, target_key
 
 INPUTS = (
     "target",
@@ -37,7 +37,7 @@ INPUTS = (
 )
 REPLACE_ON = ("target", "alias")
 SNIFF_KEYS = ("seeds", "node_connections")
-DEFAULT_PROXY_SOCKET_CONNECTIONS = 18  # RemoteClusterSettings: cluster.remote.<alias>.proxy_socket_connections
+PING_SCHEDULE = "transport.ping_schedule"
 
 
 def prefix(alias: str) -> str:
@@ -57,12 +57,15 @@ def live_settings(es: ElasticsearchCaller, alias: str) -> dict[str, Any]:
 
 def rebuild_connection(es: ElasticsearchCaller, alias: str) -> None:
     """Make the local cluster drop the alias's open connection, so the next request opens one with a fresh TLS
-    handshake (against the CAs trusted now). Elasticsearch rebuilds a proxy-mode connection when its socket count
-    changes (`ProxyConnectionStrategy.strategyMustBeRebuilt`), so the count is moved by one and put back, which
-    leaves the settings exactly as they were."""
-    key = prefix(alias) + "proxy_socket_connections"
-    current = live_settings(es, alias).get("proxy_socket_connections")
-    moved = int(current or DEFAULT_PROXY_SOCKET_CONNECTIONS) + 1
+    handshake (against the CAs trusted now). Elasticsearch rebuilds a remote's connection when its connection profile
+    changes (`RemoteConnectionStrategy.shouldRebuildConnection`: compression or ping schedule), so
+    `transport.ping_schedule` is moved and put back as it was. That key is not one this resource manages or reads,
+    so a refresh of the settings running at the same moment sees no change (the socket count would show as drift).
+    Checked on a real 8.19.21 node: tests/reales/test_real_link.py refuses a CA the remote does not present only
+    because the connection is rebuilt this way (the open one would still cross)."""
+    key = prefix(alias) + PING_SCHEDULE
+    current = live_settings(es, alias).get(PING_SCHEDULE)
+    moved = "31s" if current == "30s" else "30s"
     for value in (moved, current):
         es.request(
             f"rebuild the connection of remote cluster '{alias}'",
@@ -125,7 +128,7 @@ class RemoteClusterSettingsProvider(ResourceProvider):
         return CheckResult({**news, "server_name": news.get("server_name") or ""}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changes = changed_keys(olds, news, INPUTS)
+        changes = changed_keys(comparable(olds), comparable(news), INPUTS)
         if olds.get("mode") not in (None, "proxy"):
             changes.append("mode")
         return DiffResult(

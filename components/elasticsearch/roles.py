@@ -25,7 +25,7 @@ from pulumi.dynamic import (
 from .. import names
 from ..dynamic import changed_keys, is_unknown, require
 from ..es_rules import ROLE_FIELDS, canonical_role, role_problems
-from .client import ElasticsearchCaller, caller, check_target, target_key
+from .client import ElasticsearchCaller, caller, check_target, comparable, target_key
 
 INPUTS = ("target", "credentials", "role_name", "role")
 REPLACE_ON = ("target", "role_name")
@@ -64,7 +64,7 @@ class RemoteRoleProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         if isinstance(olds.get("role"), Mapping):  # state written before roles were normalised compares as it is now
             olds = {**olds, "role": canonical_role(olds["role"])}
-        changes = changed_keys(olds, news, INPUTS)
+        changes = changed_keys(comparable(olds), comparable(news), INPUTS)
         return DiffResult(
             changes=bool(changes), replaces=[k for k in changes if k in REPLACE_ON], delete_before_replace=True
         )

@@ -5,7 +5,8 @@ What a real node does, and so what this models (checked on a real 8.19.21 node, 
 .strategyMustBeRebuilt`, `TransportResolveClusterAction`):
 - `GET _remote/info` only reports: it never makes a connection attempt.
 - A settings change that alters a remote's strategy (mode, `proxy_address`, `proxy_socket_connections`, and here
-  `server_name`) closes its connection and makes one attempt, in the background; so does adding or removing its
+  `server_name`) or its connection profile (`transport.compress`, `.compression_scheme`, `.ping_schedule`) closes
+  its connection and makes one attempt, in the background; so does adding or removing its
   credential on a keystore reload (#103460). A remote that is removed is disconnected.
 - A cross-cluster request (`_resolve/cluster`, a search) reuses the open connection, or makes one attempt when there
   is none; the remote checks the credential with every request, so a key invalidated while the connection stays open
@@ -30,8 +31,9 @@ Planner = Callable[[Remote], Attempt]
 
 
 def strategy(remote: Remote) -> tuple[Any, ...]:
-    """What a connection is built for: a change here rebuilds it."""
-    return (remote.mode, remote.proxy_address, remote.server_name, remote.proxy_socket_connections)
+    """What a connection is built for: a change here rebuilds it (the mode, the proxy strategy's address and socket
+    count, and the connection profile: `transport.compress`, `.compression_scheme`, `.ping_schedule`)."""
+    return (remote.mode, remote.proxy_address, remote.server_name, remote.proxy_socket_connections, remote.profile)
 
 
 @dataclass

@@ -59,6 +59,7 @@ class Remote:
     seeds: tuple[str, ...]
     node_connections: int
     skip_unavailable: bool
+    profile: tuple[str, str, str] = ("", "", "")  # transport.compress, .compression_scheme, .ping_schedule as set
 
 
 class ClusterSettings:
@@ -126,6 +127,11 @@ class ClusterSettings:
                 node_connections=int(str(get("node_connections", "3"))),
                 skip_unavailable=str(get("skip_unavailable", str(self.version.skip_unavailable_default))).lower()
                 == "true",
+                profile=(
+                    str(get("transport.compress", "")),
+                    str(get("transport.compression_scheme", "")),
+                    str(get("transport.ping_schedule", "")),
+                ),
             )
             if (mode == "proxy" and remote.proxy_address) or (mode == "sniff" and remote.seeds):
                 remotes.append(remote)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from components.ece.client import EceConnection, api_prefix
+from components.ece.client import EceConnection, api_prefix, proxy_target
 from components.ece.deployment_ca import EceDeploymentCaProvider
 from components.ece.keystore import EceKeystoreCredentialsProvider
 from components.ece.trust import EceTrustedCaProvider
@@ -51,7 +51,7 @@ def test_every_provider_call_goes_to_the_global_deployments_path(env: EmulatedLi
         ).inputs
     )
     EceDeploymentCaProvider().create(common)
-    local = caller({**env.local_target(), "ece": regioned(env)}, env.ece_credentials())
+    local = caller(proxy_target(regioned(env), env.deployment_id, REF_ID), env.ece_credentials())
     local.request("get remote info", "GET", "_remote/info")
     requested = paths(env)
     assert requested and all(path.startswith(f"/api/v1/deployments/{env.deployment_id}") for path in requested)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import pytest
 import requests
 from pulumi.dynamic import CreateResult
 
+from components.elasticsearch import api_key
 from components.elasticsearch.access import access_hash
 from components.elasticsearch.api_key import (
     LICENCE_REMEDY,
@@ -63,9 +65,10 @@ def test_create_makes_one_managed_key_and_keeps_encoded(env: EmulatedLink) -> No
     assert base64.b64decode(result.outs["encoded"]).decode().startswith(f"{result.id}:")
     assert result.outs["encoded"] == key["encoded"]
     requests_made = env.requests_to(env.remote)
-    assert [(r["method"], r["path"]) for r in requests_made][:2] == [
+    assert [(r["method"], r["path"]) for r in requests_made][:3] == [
         ("GET", "/_license"),
-        ("GET", "/_security/api_key"),
+        ("POST", "/_security/cross_cluster/api_key"),
+        ("GET", "/_security/api_key"),  # leftovers of older attempts, looked for once the new key exists
     ]
     for entry in requests_made:
         if (
@@ -167,9 +170,84 @@ def test_an_interrupted_create_leaves_no_second_key(env: EmulatedLink) -> None:
 def test_a_run_killed_after_create_is_cleaned_up_by_the_next_create(env: EmulatedLink) -> None:
     provider = CrossClusterApiKeyProvider()
     orphan = provider.create(props(env))  # its state was never saved
+    env.control(env.remote, "PUT", "clock", {"offset_ms": 5_000})  # the next run starts seconds later
     result = provider.create(props(env))
     assert [k["id"] for k in active(env)] == [result.id]
     assert orphan.id != result.id
+
+
+class PausedCreate:
+    """Provider A's create in a thread, held in its wait for the remote (after its attempt began) until `resume`."""
+
+    def __init__(self, env: EmulatedLink, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.waiting, self.go = threading.Event(), threading.Event()
+        self.result: list[CreateResult] = []
+        self.errors: list[BaseException] = []
+        read_licence = api_key._read_licence
+
+        def held(es: ElasticsearchCaller) -> dict[str, Any] | None:
+            if threading.current_thread() is self.thread and not self.go.is_set():
+                self.waiting.set()
+                assert self.go.wait(timeout=30)
+            return read_licence(es)
+
+        monkeypatch.setattr(api_key, "_read_licence", held)
+        self.thread = threading.Thread(target=self._run, args=(props(env),))
+        self.thread.start()
+        assert self.waiting.wait(timeout=10)
+
+    def _run(self, news: dict[str, Any]) -> None:
+        try:
+            self.result.append(CrossClusterApiKeyProvider().create(news))
+        except BaseException as error:  # handed to the test
+            self.errors.append(error)
+
+    def resume(self) -> CreateResult:
+        self.go.set()
+        self.thread.join(timeout=30)
+        assert not self.errors, self.errors
+        [result] = self.result
+        return result
+
+
+def test_a_left_over_create_resumed_after_a_newer_run_never_invalidates_the_newer_key(
+    env: EmulatedLink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's interleaving: a run killed while its create waited for the remote left its provider process
+    waiting (A); the operator's next run (B) created the key; then A went on. A's clean-up of keys "a lost earlier
+    attempt may have left" must not touch B's key (in state), only keys older than A's own start."""
+    orphan = CrossClusterApiKeyProvider().create(props(env))  # a run before both, whose state was lost
+    env.control(env.remote, "PUT", "clock", {"offset_ms": 5_000})
+    a = PausedCreate(env, monkeypatch)
+    b = CrossClusterApiKeyProvider().create(props(env))
+    assert {k["id"] for k in active(env)} == {b.id}  # B cleaned up the orphan, older than its start
+    a_result = a.resume()
+    assert {k["id"] for k in active(env)} == {b.id, a_result.id}  # B's key kept; A's is A's (its process ends)
+    assert {k["id"] for k in keys(env) if k["invalidated"]} == {orphan.id}
+
+
+def test_a_resumed_create_whose_answer_is_lost_invalidates_only_its_own_key(
+    env: EmulatedLink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = PausedCreate(env, monkeypatch)
+    b = CrossClusterApiKeyProvider().create(props(env))
+    env.fault(env.remote, route="POST /_security/cross_cluster/api_key", kind="lost_response", times=1)
+    a_result = a.resume()
+    assert {k["id"] for k in active(env)} == {b.id, a_result.id}
+    [lost] = [k for k in keys(env) if k["invalidated"]]
+    assert lost["id"] not in (b.id, a_result.id)
+    assert lost["metadata"]["create_attempt"] == next(
+        k["metadata"]["create_attempt"] for k in keys(env) if k["id"] == a_result.id
+    )
+
+
+def test_a_key_made_just_now_is_not_taken_for_a_leftover(env: EmulatedLink) -> None:
+    """Within the margin the clean-up leaves a key alone: a leak, possible only for a run lost less than a second
+    before, is safer than invalidating a key some other run holds."""
+    provider = CrossClusterApiKeyProvider()
+    first = provider.create(props(env))
+    second = provider.create(props(env))
+    assert {k["id"] for k in active(env)} == {first.id, second.id}
 
 
 def test_transient_faults_are_retried(env: EmulatedLink) -> None:

@@ -213,8 +213,8 @@ def test_create_with_the_licence_costs_one_call_more(env: EmulatedLink, type_: s
     assert [k["id"] for k in keys(env)] == [created.id]
     assert [(r["method"], r["path"]) for r in env.requests_to(env.remote)] == [
         ("GET", "/_license"),
-        ("GET", "/_security/api_key"),
         ("POST", CREATE),
+        ("GET", "/_security/api_key"),
     ]
 
 

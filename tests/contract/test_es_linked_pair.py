@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import requests
 
+from components.elasticsearch.client import caller
+from components.elasticsearch.remote_settings import rebuild_connection
 from components.polling import wait_for
 from emulators.certs import make_server, server_context
 from emulators.common import running
@@ -95,10 +97,9 @@ class Pair:
         return dict(response.json()[alias])
 
     def rebuild(self, alias: str = ALIAS) -> None:
-        """What the connection check does for a fresh handshake: move the socket count and put it back."""
-        key = f"cluster.remote.{alias}.proxy_socket_connections"
-        for value in (19, None):
-            assert self.local.api.put("/_cluster/settings", json={"persistent": {key: value}}).status_code == 200
+        """What the connection check does for a fresh handshake (`remote_settings.rebuild_connection`)."""
+        local = caller({"kind": "direct", "url": self.local.url}, {"username": "elastic", "password": PASSWORD})
+        rebuild_connection(local, alias)
         self.settle()
 
     def settle(self) -> None:
@@ -470,3 +471,14 @@ def test_the_elastic_password_can_be_set_as_eck_would_generate_it(pair: Pair) ->
     assert ok.status_code == 200
     old = requests.get(f"{pair.remote.url}/_security/api_key", auth=("elastic", "changeme"), timeout=5)
     assert old.status_code == 401
+
+
+def test_a_rebuild_makes_a_fresh_handshake_and_leaves_the_settings_as_they_were(pair: Pair) -> None:
+    pair.link()
+    before = pair.local.api.get("/_cluster/settings", params={"flat_settings": "true"}).json()
+    checks = pair.connection()["checks"]
+    pair.rebuild()
+    assert pair.connection()["checks"] >= checks + 1  # the connection was opened again
+    after = pair.local.api.get("/_cluster/settings", params={"flat_settings": "true"}).json()
+    assert after == before
+    assert f"cluster.remote.{ALIAS}.proxy_socket_connections" not in after["persistent"]

@@ -1,10 +1,15 @@
-"""An `up` killed in the middle, then run again, converges: one active API key, one trust entry, connected."""
+"""An `up` killed in the middle, then run again, converges: one active API key, one trust entry, connected; and
+the killed `up` leaves no process behind, whatever its providers were waiting for."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,22 +37,64 @@ def wait_until(condition: Any, timeout: float) -> None:
         time.sleep(0.05)
 
 
-def test_an_up_killed_while_ece_runs_its_plan_converges_on_the_next_up(stack: EngineStack[EmulatedLink]) -> None:
-    env, cli = stack.env, stack.cli
-    env.control(env.ece, "POST", "plan-duration", {"seconds": 4})
+def project_processes(project_dir: Path) -> list[str]:
+    """Processes (pid and command line) of this stack's project: the plugins and the program run in its folder."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if Path(os.readlink(entry / "cwd")).resolve() != project_dir.resolve():
+                continue
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue  # gone meanwhile, or not ours to look at
+        if state != "Z":
+            found.append(f"{entry.name}: {command}")
+    return found
+
+
+@contextmanager
+def killed_up(cli: Any, killed_when: Any, timeout: float = 60) -> Iterator[None]:
+    """Run `pulumi up` in its own session and, once `killed_when()` holds, SIGKILL the CLI's process group, as a
+    closed terminal or an OOM kill would (each plugin runs in its own process group, so it is not signalled)."""
     process = subprocess.Popen(
         [str(cli.bin / "pulumi"), "up", "--yes", "--skip-preview", "--non-interactive", "--stack", cli.stack],
         cwd=cli.project_dir,
         env=cli.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
-        wait_until(lambda: mid_update(env), timeout=60)
-        process.send_signal(signal.SIGKILL)
+        wait_until(killed_when, timeout=timeout)
+        os.killpg(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=30)
+    yield
+    # no dynamic provider of that run may go on (and make more calls): each ends by itself within seconds
+    deadline = time.monotonic() + 5
+    while providers(cli.project_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left_providers = providers(cli.project_dir)
+    # The Go plugins (language host, Kubernetes provider) and the program may outlive their engine: they make no
+    # call of ours, but are ended here so that they do not pile up test after test.
+    for line in project_processes(cli.project_dir):
+        with suppress(ProcessLookupError):
+            os.kill(int(line.partition(":")[0]), signal.SIGKILL)
+    assert left_providers == []
+
+
+def providers(project_dir: Path) -> list[str]:
+    return [line for line in project_processes(project_dir) if "pulumi.dynamic" in line or "pulumi-python" in line]
+
+
+def test_an_up_killed_while_ece_runs_its_plan_converges_on_the_next_up(stack: EngineStack[EmulatedLink]) -> None:
+    env, cli = stack.env, stack.cli
+    env.control(env.ece, "POST", "plan-duration", {"seconds": 4})
+    with killed_up(cli, lambda: mid_update(env)):
+        pass
     remote_keys = env.control(env.remote, "GET", "state")["api_keys"]
     assert len([k for k in remote_keys if not k["invalidated"]]) == 1
     env.control(env.ece, "POST", "plan-duration", {"seconds": 0.05})
@@ -63,3 +110,49 @@ def test_an_up_killed_while_ece_runs_its_plan_converges_on_the_next_up(stack: En
     assert list(env.ece_resource()["keystore"]).count("cluster.remote.quickstart.credentials") == 1
     stack.record(cli.preview("--expect-no-changes"))
     cli.destroy()
+
+
+def requested(env: EmulatedLink, running: Any, method: str, path_start: str, count: int) -> bool:
+    return (
+        sum(1 for r in env.requests_to(running) if r["method"] == method and r["path"].startswith(path_start)) >= count
+    )
+
+
+NOT_CONNECTED = {
+    "error": {"type": "security_exception", "caused_by": {"type": "no_such_remote_cluster_exception"}},
+    "status": 403,
+}
+
+
+@pytest.mark.parametrize("wait", ["remote not ready", "ece plan", "connection"])
+def test_a_killed_up_leaves_no_provider_waiting(stack: EngineStack[EmulatedLink], wait: str) -> None:
+    """Killed in each kind of wait, the dynamic provider ends by itself within seconds, without another call; then
+    the documented recovery converges on exactly one valid key, in state, and a connected link."""
+    env, cli = stack.env, stack.cli
+    if wait == "remote not ready":
+        env.fault(env.remote, route="GET /_license", kind="status", status=503, times=-1)
+        condition = lambda: requested(env, env.remote, "GET", "/_license", 3)  # noqa: E731
+    elif wait == "ece plan":
+        env.control(env.ece, "POST", "plan-duration", {"seconds": 10})
+        condition = lambda: mid_update(env)  # noqa: E731
+    else:
+        route = "GET /_resolve/cluster/.*"
+        env.fault(env.local, route=route, kind="status", status=403, times=-1, body=NOT_CONNECTED)
+        condition = lambda: requested(env, env.local, "GET", "/_resolve/cluster/", 3)  # noqa: E731
+    with killed_up(cli, condition, timeout=120):
+        pass
+    seen = {running.url: len(env.requests_to(running)) for running in (env.ece, env.local, env.remote)}
+    time.sleep(1.5)  # a provider left running would poll again within this
+    assert {running.url: len(env.requests_to(running)) for running in (env.ece, env.local, env.remote)} == seen
+    for running in (env.ece, env.local, env.remote):
+        env.control(running, "DELETE", "faults")
+    env.control(env.ece, "POST", "plan-duration", {"seconds": 0.05})
+    cli.run(["cancel", "--yes"])
+    stack.refresh("--clear-pending-creates")
+    stack.record(cli.up())
+    assert cli.outputs()["links"]["search-quickstart"]["connected"] is True
+    [key] = [k for k in env.control(env.remote, "GET", "state")["api_keys"] if not k["invalidated"]]
+    in_state = [r for r in cli.export()["deployment"]["resources"] if r["type"].endswith("CrossClusterApiKey")]
+    assert [r["id"] for r in in_state] == [key["id"]]
+    cli.destroy()
+    assert [k for k in env.control(env.remote, "GET", "state")["api_keys"] if not k["invalidated"]] == []

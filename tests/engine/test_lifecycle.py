@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from components.ece.client import proxy_target
 from components.elasticsearch.client import caller
 from tools.emulated_link import ECE_API_KEY, REMOTE_PASSWORD, EmulatedLink
 from tools.engine_stack import EngineStack, link_config
@@ -96,6 +97,43 @@ def test_a_second_preview_shows_no_changes_and_refresh_finds_no_drift(engine: En
     assert changed_steps(engine) == set()
     engine.refresh("--expect-no-changes")
     assert changed_steps(engine) == set()
+
+
+def test_a_state_with_the_older_ece_proxy_target_upgrades_with_no_change(engine: EngineStack[EmulatedLink]) -> None:
+    """State written when the Elasticsearch side built the ECE proxy URL itself held `{"kind": "ece-proxy", ...}`
+    targets. Put back into the state, they show no change (no replacement of the settings or roles), refresh reads
+    through them, and the later tests change, refresh and destroy from that state."""
+    env = engine.env
+    state = engine.cli.export()
+    rewritten = 0
+    for resource in state["deployment"]["resources"]:
+        if resource["type"] not in (SETTINGS, ROLE, CHECK):
+            continue
+        for part in ("inputs", "outputs"):
+            target = resource[part]["target"]
+            deployment_id, ref_id = target["name"][len("ece:") :].split("/")
+            ece = {"url": env.ece.url, "insecure": False}  # the engine keeps no null in a map
+            built = proxy_target(ece, deployment_id, ref_id)
+            assert target == {key: value for key, value in built.items() if value is not None}  # built by the link
+            resource[part]["target"] = {
+                "kind": "ece-proxy",
+                "ece": ece,
+                "deployment_id": deployment_id,
+                "ref_id": ref_id,
+            }
+            rewritten += 1
+    assert rewritten >= 6  # settings, a role and the check, inputs and outputs
+    path = engine.project / "old-state.json"
+    path.write_text(json.dumps(state))
+    engine.cli.run(["stack", "import", "--file", str(path)])
+    engine.record(engine.cli.preview("--expect-no-changes"))
+    assert changed_steps(engine) == set()
+    engine.refresh("--expect-no-changes")
+    assert changed_steps(engine) == set()
+    kinds = {
+        r["inputs"]["target"]["kind"] for r in engine.cli.export()["deployment"]["resources"] if r["type"] == SETTINGS
+    }
+    assert kinds == {"ece-proxy"}  # no change was written: the older form is what later tests start from
 
 
 def test_changing_the_key_access_updates_only_the_key(engine: EngineStack[EmulatedLink]) -> None:

@@ -131,7 +131,10 @@ def test_one_link_chains_every_output_into_the_right_input() -> None:
     assert settings.inputs["proxy_address"] == "lb-elastic.example.com:9443"
     assert settings.inputs["server_name"] == "logs-es-remote-cluster.elastic.svc"
     assert (
-        settings.inputs["target"]["kind"] == "ece-proxy" and settings.inputs["target"]["deployment_id"] == DEPLOYMENT_A
+        settings.inputs["target"]["url"]
+        == f"https://ece.example.com:12443/api/v1/deployments/{DEPLOYMENT_A}/elasticsearch/main-elasticsearch/proxy"
+        and settings.inputs["target"]["headers"] == {"X-Management-Request": "true"}
+        and settings.inputs["target"]["name"] == f"ece:{DEPLOYMENT_A}/main-elasticsearch"
     )
     # the check runs last and expects exactly what was configured
     assert check.inputs["expected"]["proxy_address"] == "lb-elastic.example.com:9443"

@@ -63,6 +63,8 @@ class LocalCluster:
     server: str = ""
     ca_pem: bytes = b""
     _stop: threading.Event = field(default_factory=threading.Event)
+    load_balancer_paused: threading.Event = field(default_factory=threading.Event)
+    """Set, the load-balancer stand-in gives no address: a cloud whose load balancer is slow to come."""
     _threads: list[threading.Thread] = field(default_factory=list)
 
     @property
@@ -316,6 +318,8 @@ class LocalCluster:
     def _load_balancer_loop(self) -> None:
         """The load-balancer stand-in: an ingress address for every LoadBalancer Service that has none."""
         while not self._stop.wait(0.2):
+            if self.load_balancer_paused.is_set():
+                continue
             with contextlib.suppress(Exception):
                 for service in (self.get("/api/v1/services") or {}).get("items", []):
                     if service["spec"].get("type") != "LoadBalancer" or (service.get("status") or {}).get(

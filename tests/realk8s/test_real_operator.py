@@ -12,6 +12,7 @@ from typing import Any
 
 from components.ece.trust import normalise
 from tests.realk8s.conftest import CLUSTER, NAMESPACE
+from tests.support.killed_up import killed_up, providers
 from tools.emulated_link import REF_ID, SERVER_NAME, EmulatedLink
 from tools.engine_stack import EngineStack, make_engine_stack
 from tools.local_cluster import LocalCluster
@@ -157,4 +158,34 @@ def test_own_load_balancer_service_path(cluster: LocalCluster, operator_env: Emu
     operator_ca = cluster.secret_data(NAMESPACE, f"{CLUSTER}-es-transport-certs-public")["ca.crt"]
     assert trusted_pems(env) == [operator_ca]
     stack.record(stack.cli.preview("--expect-no-changes"))
+    destroy_and_compare(stack, cluster, before)
+
+
+def test_an_up_killed_while_waiting_for_the_operator_leaves_no_provider(
+    cluster: LocalCluster, operator_env: EmulatedLink, tmp_path: Path
+) -> None:
+    """Killed while `EckOperatorOutputs` waits for what the operator and the load balancer publish, the dynamic
+    provider ends by itself within seconds (tests/support/killed_up.py asserts it); the documented recovery then
+    converges, connected with exactly one valid key, and destroy leaves the namespace as found."""
+    before = cluster.objects(NAMESPACE)
+    stack = stack_on(cluster, operator_env, tmp_path, "killed", operator_version="3.5.0", exposure="operator-service")
+    service = f"/api/v1/namespaces/{NAMESPACE}/services/{CLUSTER}-es-remote-cluster"
+
+    def waiting_for_the_load_balancer() -> bool:
+        found = cluster.get(service)
+        return found is not None and bool(providers(stack.cli.project_dir))
+
+    cluster.load_balancer_paused.set()
+    try:
+        with killed_up(stack.cli, waiting_for_the_load_balancer, timeout=120):
+            pass
+    finally:
+        cluster.load_balancer_paused.clear()
+    assert operator_env.requests_to(operator_env.ece) == []  # killed before anything reached ECE
+    stack.cli.run(["cancel", "--yes"])
+    stack.record(stack.cli.refresh("--clear-pending-creates"))
+    stack.record(stack.cli.up())
+    assert stack.cli.outputs()["links"]["search-quickstart"]["connected"] is True
+    keys = operator_env.control(operator_env.remote, "GET", "state")["api_keys"]
+    assert len([key for key in keys if not key["invalidated"]]) == 1
     destroy_and_compare(stack, cluster, before)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.killed_up import killed_up
+from tests.support.killed_up import cancel_killed_update, killed_up
 from tools.emulated_link import EmulatedLink
 from tools.engine_stack import EngineStack, make_engine_stack
 
@@ -34,7 +34,7 @@ def test_an_up_killed_while_ece_runs_its_plan_converges_on_the_next_up(stack: En
     assert len([k for k in remote_keys if not k["invalidated"]]) == 1
     env.control(env.ece, "POST", "plan-duration", {"seconds": 0.05})
     # the killed run left its lock and operations pending in the state: what an operator runs after a crash
-    cli.run(["cancel", "--yes"])
+    cancel_killed_update(cli)
     stack.refresh("--clear-pending-creates")
     stack.record(cli.up())
     assert cli.outputs()["links"]["search-quickstart"]["connected"] is True
@@ -82,7 +82,7 @@ def test_a_killed_up_leaves_no_provider_waiting(stack: EngineStack[EmulatedLink]
     for running in (env.ece, env.local, env.remote):
         env.control(running, "DELETE", "faults")
     env.control(env.ece, "POST", "plan-duration", {"seconds": 0.05})
-    cli.run(["cancel", "--yes"])
+    cancel_killed_update(cli)
     stack.refresh("--clear-pending-creates")
     stack.record(cli.up())
     assert cli.outputs()["links"]["search-quickstart"]["connected"] is True

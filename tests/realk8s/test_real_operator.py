@@ -12,7 +12,7 @@ from typing import Any
 
 from components.ece.trust import normalise
 from tests.realk8s.conftest import CLUSTER, NAMESPACE
-from tests.support.killed_up import killed_up, providers
+from tests.support.killed_up import cancel_killed_update, killed_up, providers
 from tools.emulated_link import REF_ID, SERVER_NAME, EmulatedLink
 from tools.engine_stack import EngineStack, make_engine_stack
 from tools.local_cluster import LocalCluster
@@ -182,7 +182,7 @@ def test_an_up_killed_while_waiting_for_the_operator_leaves_no_provider(
     finally:
         cluster.load_balancer_paused.clear()
     assert operator_env.requests_to(operator_env.ece) == []  # killed before anything reached ECE
-    stack.cli.run(["cancel", "--yes"])
+    cancel_killed_update(stack.cli)
     stack.record(stack.cli.refresh("--clear-pending-creates"))
     stack.record(stack.cli.up())
     assert stack.cli.outputs()["links"]["search-quickstart"]["connected"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -70,3 +71,16 @@ def killed_up(cli: Any, killed_when: Any, timeout: float = 60) -> Iterator[None]
 
 def providers(project_dir: Path) -> list[str]:
     return [line for line in project_processes(project_dir) if "pulumi.dynamic" in line or "pulumi-python" in line]
+
+
+def cancel_killed_update(cli: Any) -> None:
+    """`pulumi cancel`, as the README's recovery says. The file backend writes the state file in place, so a CLI killed
+    during that write leaves it cut short ("failed to load checkpoint: EOF"); the recovery is then the backup the
+    backend keeps beside it (`<stack>.json.bak`), which is what this restores before cancelling."""
+    for state in cli.state_dir.glob(f".pulumi/stacks/*/{cli.stack}.json"):
+        try:
+            json.loads(state.read_text() or "!")
+        except ValueError:
+            backup = state.with_name(state.name + ".bak")
+            state.write_text(backup.read_text())
+    cli.run(["cancel", "--yes"])

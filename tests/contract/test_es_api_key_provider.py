@@ -26,26 +26,12 @@ from components.elasticsearch.client import ElasticsearchApiError, Elasticsearch
 from emulators.common import running
 from emulators.elasticsearch import Config, ElasticsearchEmulator
 from tests.support.es_spec import check_request
+from tests.support.keys import ACCESS, key_props
 from tools.emulated_link import REMOTE_PASSWORD, EmulatedLink
-
-ACCESS = {"search": [{"names": ["logs-*"]}], "replication": [{"names": ["archive-*"]}]}
 
 
 def props(env: EmulatedLink, **extra: Any) -> dict[str, Any]:
-    news = {
-        "target": env.remote_target(),
-        "credentials": env.remote_credentials(),
-        "name": "ece-eck-remote-test-logs",
-        "access": ACCESS,
-        "expiration": None,
-        "metadata": {"team": "search"},
-        "certificate_identity": None,
-        "rotation": None,
-        **extra,
-    }
-    checked = CrossClusterApiKeyProvider().check({}, news)
-    assert checked.failures == []
-    return checked.inputs
+    return key_props(**{"target": env.remote_target(), "credentials": env.remote_credentials(), **extra})
 
 
 def keys(env: EmulatedLink) -> list[dict[str, Any]]:
@@ -369,20 +355,7 @@ class Remote:
         return dict(item)
 
     def props(self, **extra: Any) -> dict[str, Any]:
-        news = {
-            "target": self.target(),
-            "credentials": REMOTE_CREDENTIALS,
-            "name": "ece-eck-remote-test-logs",
-            "access": ACCESS,
-            "expiration": None,
-            "metadata": {"team": "search"},
-            "certificate_identity": None,
-            "rotation": None,
-            **extra,
-        }
-        checked = CrossClusterApiKeyProvider().check({}, news)
-        assert checked.failures == []
-        return checked.inputs
+        return key_props(**{"target": self.target(), "credentials": REMOTE_CREDENTIALS, **extra})
 
     def access_props(self, key: CreateResult, **extra: Any) -> dict[str, Any]:
         """The grants resource as `link.py` declares it: with the key's outputs, so a first create costs no call."""

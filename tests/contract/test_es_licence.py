@@ -22,6 +22,7 @@ from components.elasticsearch.api_key import (
     LicenceError,
 )
 from components.elasticsearch.client import ElasticsearchApiError
+from tests.support.keys import key_props
 from tools.emulated_link import REMOTE_PASSWORD, EmulatedLink
 
 CREATE = "/_security/cross_cluster/api_key"
@@ -162,21 +163,8 @@ def test_a_trial_runs_out_with_the_clock(env: EmulatedLink) -> None:
 
 # --- (b) the provider ------------------------------------------------------------------------------------------
 def props(env: EmulatedLink, **extra: Any) -> dict[str, Any]:
-    news = {
-        "target": env.remote_target(),
-        "credentials": env.remote_credentials(),
-        "name": "ece-eck-remote-test-logs",
-        "access": ACCESS,
-        "expiration": None,
-        "metadata": None,
-        "certificate_identity": None,
-        "rotation": None,
-        "ready_timeout_seconds": 5,
-        **extra,
-    }
-    checked = CrossClusterApiKeyProvider().check({}, news)
-    assert checked.failures == []
-    return checked.inputs
+    defaults: dict[str, Any] = {"access": ACCESS, "metadata": None, "ready_timeout_seconds": 5}
+    return key_props(**{"target": env.remote_target(), "credentials": env.remote_credentials(), **defaults, **extra})
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
-from pulumi.dynamic import CheckFailure
+from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider, UpdateResult
 from pulumi.output import Unknown
 
-from . import lifeline, names
+from . import credentials, lifeline, names
 
 # In the dynamic provider process this module is first loaded by the first provider call (the engine's request
 # carries the pickled provider, whose class lives in a module that imports this one): from then on, the process
@@ -19,6 +20,70 @@ lifeline.start_in_provider_process()
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """What a dynamic provider receives, in preview, for an input whose value is not known yet."""
+
+
+class ConfiguredProvider(ResourceProvider):
+    """A dynamic provider that takes the stack config the engine hands it (pulumi/pulumi#17673), so that credential
+    references (`credentials.py`) resolve at operation time instead of being inputs."""
+
+    def configure(self, req: ConfigureRequest) -> None:
+        # The project's namespace: this program's, or the one of a program that uses these components as a library.
+        raw = req.config.get("secrets")
+        credentials.remember_stack_secrets(raw if raw is not None else req.config.get(f"{names.PROJECT}:secrets"))
+
+
+CREDENTIAL_KEYS = ("credentials", "ece_credentials")
+"""Inputs (at any depth) that hold credentials or a reference to them (`credentials.py`)."""
+
+Provider = TypeVar("Provider", bound=ResourceProvider)
+Update = Callable[[Provider, str, dict[str, Any], dict[str, Any]], UpdateResult]
+
+
+def _without_credentials(value: Any, key: str | None = None) -> Any:
+    if key in CREDENTIAL_KEYS:
+        return "<credentials>"
+    if isinstance(value, Mapping):
+        return {k: _without_credentials(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_credentials(item) for item in value]
+    return value
+
+
+def only_credentials_changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: Iterable[str]) -> list[str]:
+    """The changed inputs, when every change is in credentials (new ones, or credentials moved out of state into a
+    reference); empty otherwise."""
+    changed = changed_keys(olds, news, keys)
+    if not changed:
+        return []
+    before = _canonical(_without_credentials({key: olds.get(key) for key in changed}))
+    after = _canonical(_without_credentials({key: news.get(key) for key in changed}))
+    return changed if before == after else []
+
+
+def credentials_change_touches_nothing(keys: Iterable[str]) -> Callable[[Update[Provider]], Update[Provider]]:
+    """For `update`: when only credentials changed, record the new inputs and call no API. Credentials say how to
+    reach a system, not what it should hold, so rotating them (or moving them out of state) changes nothing there."""
+    inputs = tuple(keys)
+
+    def wrap(update: Update[Provider]) -> Update[Provider]:
+        @functools.wraps(update)
+        def run(self: Provider, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+            changed = only_credentials_changed(olds, news, inputs)
+            if changed:
+                return UpdateResult({**olds, **{key: news.get(key) for key in changed}})
+            return update(self, id_, olds, news)
+
+        return run
+
+    return wrap
+
+
+def credentials_input(value: Any) -> Any:
+    """Credentials as a resource input: a reference stays readable (it holds nothing secret), anything else is
+    marked secret."""
+    import pulumi  # noqa: PLC0415 (the provider process never builds inputs)
+
+    return value if credentials.is_reference(value) else pulumi.Output.secret(value)
 
 
 def is_unknown(value: Any) -> bool:

@@ -19,11 +19,10 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
-from .dynamic import changed_keys, is_unknown, require
+from .dynamic import ConfiguredProvider, changed_keys, is_unknown, require
 from .kube_api import KubeClient, load_balancer_host, secret_value
 from .polling import WaitTimeoutError, wait_for
 
@@ -86,7 +85,7 @@ def _wait(props: dict[str, Any], timeout: float) -> dict[str, Any]:
         ) from None
 
 
-class EckOperatorOutputsProvider(ResourceProvider):
+class EckOperatorOutputsProvider(ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = require(news, ("namespace", "timeout_seconds"))
         timeout = news.get("timeout_seconds")

@@ -13,9 +13,10 @@ from typing import Any
 
 import pulumi
 
-from . import names
+from . import credentials, names
 from .ece.client import proxy_target
 from .ece.keystore import EceKeystoreCredentials
+from .ece.local_side import EceLocalSide
 from .ece.trust import EceTrustedCa
 from .eck_remote_cluster import EckRemoteCluster
 from .elasticsearch.api_key import CrossClusterApiKey, CrossClusterApiKeyAccess
@@ -60,11 +61,10 @@ def ece_props(ece: EceConnectionSettings) -> dict[str, Any]:
     return {"url": ece.url, "region": ece.region, "ca_certificate": ece.ca_certificate, "insecure": ece.insecure}
 
 
-def ece_credentials(ece: EceConnectionSettings) -> pulumi.Output[dict[str, Any]]:
-    if ece.api_key is not None:
-        return pulumi.Output.secret({"api_key": ece.api_key.reveal()})
-    assert ece.password is not None
-    return pulumi.Output.secret({"username": ece.username, "password": ece.password.reveal()})
+def ece_credentials(_ece: EceConnectionSettings) -> dict[str, Any]:
+    """Where the ECE credentials are found when an operation needs them (the stack config's `secrets.ece`, or the
+    environment): a reference, so that no ECE credential is an input or in state, and rotating one changes nothing."""
+    return credentials.ece_reference()
 
 
 def ca_fingerprint(ca: pulumi.Output[str | None]) -> pulumi.Output[str | None]:
@@ -203,7 +203,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
         link, ece, deployment = args.link, args.ece, args.deployment
         # Across stacks only the API-key model is possible (the certificate model needs the ECE CA on the ECK side).
         model = args.eck.cluster.security_model if args.eck is not None else SecurityModel.API_KEY
-        ece_connection, credentials = ece_props(ece), ece_credentials(ece)
+        ece_connection, ece_access = ece_props(ece), ece_credentials(ece)
         # How the Elasticsearch side reaches the local cluster: ECE's proxy, with the ECE credentials.
         local_target = proxy_target(ece_connection, deployment.id, deployment.ref_id)
         before_settings: list[pulumi.Resource] = []
@@ -215,7 +215,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
             self.trust = EceTrustedCa(
                 f"{name}-trusted-ca",
                 ece=ece_connection,
-                ece_credentials=credentials,
+                ece_credentials=ece_access,
                 deployment_id=deployment.id,
                 ref_id=deployment.ref_id,
                 entry_name=names.trust_entry_name(link.alias),
@@ -228,7 +228,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             before_settings.append(self.trust)
-            trust_details = pulumi.Output.all(credentials, self.trust.retiring_certificates).apply(
+            trust_details = pulumi.Output.all(ece_access, self.trust.retiring_certificates).apply(
                 lambda values: {
                     "ece": ece_connection,
                     "ece_credentials": values[0],
@@ -245,7 +245,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
             self.keystore = EceKeystoreCredentials(
                 f"{name}-keystore",
                 ece=ece_connection,
-                ece_credentials=credentials,
+                ece_credentials=ece_access,
                 deployment_id=deployment.id,
                 ref_id=deployment.ref_id,
                 alias=link.alias,
@@ -258,7 +258,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
         self.settings = RemoteClusterSettings(
             f"{name}-settings",
             target=local_target,
-            credentials=credentials,
+            credentials=ece_access,
             alias=link.alias,
             proxy_address=end.address,
             server_name=end.server_name,
@@ -270,7 +270,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
             RemoteRole(
                 f"{name}-role-{role.name}",
                 target=local_target,
-                credentials=credentials,
+                credentials=ece_access,
                 role_name=role.name,
                 role=role.body,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.settings]),
@@ -280,8 +280,22 @@ class RemoteClusterLink(pulumi.ComponentResource):
         fingerprints = end.ca_certificate.apply(
             lambda pem: [fingerprint(block) for block in split_certificates(pem or "")]
         )
+        # The certificate model's trust restriction must let the remote's nodes in: the check names them on failure.
+        node_names = (
+            [
+                names.eck_transport_node_name(args.eck.cluster.name, args.eck.cluster.namespace, node_set.name)
+                for node_set in args.eck.cluster.node_sets[:1]
+            ]
+            if args.eck is not None and model is SecurityModel.CERTIFICATE
+            else []
+        )
         expected = pulumi.Output.all(end.address, end.server_name, fingerprints).apply(
-            lambda values: {"proxy_address": values[0], "server_name": values[1], "ca_fingerprints": values[2]}
+            lambda values: {
+                "proxy_address": values[0],
+                "server_name": values[1],
+                "ca_fingerprints": values[2],
+                **({"node_names": node_names} if node_names else {}),
+            }
         )
         remote_details = None
         if end.remote_target is not None:
@@ -291,13 +305,14 @@ class RemoteClusterLink(pulumi.ComponentResource):
         self.check = RemoteConnectionCheck(
             f"{name}-connection",
             target=local_target,
-            credentials=credentials,
+            credentials=ece_access,
             alias=link.alias,
             expected=expected,
             timeout_seconds=link.connection_timeout_seconds,
             requires_credentials=model is SecurityModel.API_KEY,
             remote=remote_details,
             trust=trust_details,
+            local_side=EceLocalSide() if trust_details is not None else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.settings, *before_settings]),
         )
 

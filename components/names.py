@@ -15,6 +15,9 @@ PACKAGE = "eceeck"
 MANAGED_BY = "ece-eck-remote"
 """Marker written into labels and metadata of everything the program owns."""
 
+PROJECT = "ece-eck-remote"
+"""This program's Pulumi project name (Pulumi.yaml), the namespace of its stack config keys."""
+
 REMOTE_CLUSTER_PORT = 9443
 TRANSPORT_PORT = 9300
 HTTP_PORT = 9200
@@ -150,6 +153,13 @@ def trust_entry_name(alias: str) -> str:
 def api_key_name(stack: str, link: str) -> str:
     """Deterministic cross-cluster API key name per link (ES caps names at 256 characters)."""
     return f"{MANAGED_BY}-{stack}-{link}"[:256]
+
+
+def eck_transport_node_name(cluster: str, namespace: str, node_set: str, ordinal: int = 0) -> str:
+    """The name in an ECK transport certificate (its SAN otherName, which trust restrictions match): the pod name,
+    then `node.<es>.<namespace>.es.local` (cloud-on-k8s pkg/controller/elasticsearch/certificates/transport/csr.go,
+    buildCertificateCommonName); pods are `<es>-es-<nodeSet>-<ordinal>`."""
+    return f"{cluster}-es-{node_set}-{ordinal}.node.{cluster}.{namespace}.es.local"
 
 
 def certificate_model_scope(namespace: str) -> str:

@@ -8,13 +8,18 @@ import ipaddress
 import os
 import ssl
 import tempfile
+import warnings
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+# The `otherName` type-id Elasticsearch reads node names from: the X.500 commonName OID (elastic/elasticsearch
+# x-pack/plugin/core/.../ssl/RestrictedTrustManager.java, `CN_OID = "2.5.4.3"`, value a UTF8String).
+COMMON_NAME_OID = ObjectIdentifier("2.5.4.3")
 
 
 @dataclass(frozen=True)
@@ -125,13 +130,74 @@ def make_server(ca: Issued, dns_name: str, ip: str | None = "127.0.0.1", *, days
     return _issued(certificate, key)
 
 
+def utf8_string(text: str) -> bytes:
+    """DER of an ASN.1 UTF8String (tag 0x0C); the value of a node name's `otherName`."""
+    data = text.encode()
+    if len(data) < 0x80:
+        return bytes([0x0C, len(data)]) + data
+    size = len(data).to_bytes((len(data).bit_length() + 7) // 8, "big")
+    return bytes([0x0C, 0x80 | len(size)]) + size + data
+
+
+def make_node(
+    ca: Issued,
+    node_name: str,
+    *,
+    dns_names: tuple[str, ...] = (),
+    ips: tuple[str, ...] = (),
+    organizational_unit: str | None = None,
+    days: int = 365,
+) -> Issued:
+    """A transport (node) certificate signed by `ca`, shaped as ECK issues them (cloud-on-k8s
+    pkg/controller/elasticsearch/certificates/transport/csr.go, `buildGeneralNames`): subject CN = the node name
+    (OU = the cluster), SANs = `otherName` commonName (OID 2.5.4.3, UTF8String) = the node name, the node name as a
+    DNS name, then `dns_names` and `ips`; key usage for both TLS server and client (nodes dial each other)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    # Node names outgrow X.520's 64-character CN bound; Go's crypto/x509 (ECK) does not enforce it, so neither here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        attributes = [x509.NameAttribute(NameOID.COMMON_NAME, node_name, _validate=False)]
+    if organizational_unit:  # Go's pkix.Name encodes OU before CN
+        attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, organizational_unit))
+    names: list[x509.GeneralName] = [
+        x509.OtherName(COMMON_NAME_OID, utf8_string(node_name)),
+        x509.DNSName(node_name),
+        *(x509.DNSName(name) for name in dns_names),
+        *(x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips),
+    ]
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(attributes))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(_authority_key_identifier(ca), critical=False)
+        .sign(ca.key, hashes.SHA256())
+    )
+    return _issued(certificate, key)
+
+
+def load_chain(context: ssl.SSLContext, certificate_pem: str, key_pem: str) -> None:
+    """Give `context` a certificate and key (through a temporary file, deleted at once)."""
+    with tempfile.TemporaryDirectory(prefix="emulator-tls-") as directory:
+        path = os.path.join(directory, "chain.pem")
+        with open(path, "w", encoding="ascii") as handle:
+            handle.write(certificate_pem + key_pem)
+        context.load_cert_chain(path)
+
+
 def server_context(server: Issued) -> ssl.SSLContext:
     """A TLS server context holding `server` (loaded through a temporary file, deleted at once)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    with tempfile.TemporaryDirectory(prefix="emulator-tls-") as directory:
-        path = os.path.join(directory, "server.pem")
-        with open(path, "w", encoding="ascii") as handle:
-            handle.write(server.certificate_pem + server.key_pem)
-        context.load_cert_chain(path)
+    load_chain(context, server.certificate_pem, server.key_pem)
     return context

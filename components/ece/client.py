@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from ..credentials import resolve
 from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls, parse_errors_list, redact
 
 MANAGEMENT_HEADER = {"X-Management-Request": "true"}
@@ -103,6 +104,7 @@ class EceConnection:
 
 
 def auth_from_props(credentials: Mapping[str, Any]) -> Auth:
+    credentials = resolve(credentials)
     if credentials.get("api_key"):
         return Auth.api_key(str(credentials["api_key"]))
     if credentials.get("username") and credentials.get("password"):

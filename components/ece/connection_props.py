@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure
 
+from ..credentials import is_reference
 from ..dynamic import is_unknown
 from .client import EceClient, EceConnection, auth_from_props
 
@@ -24,8 +25,11 @@ def check_connection(news: Mapping[str, Any]) -> list[CheckFailure]:
         failures.append(CheckFailure("ece", "ece.url must be an http(s) URL of the ECE API"))
     credentials = news.get("ece_credentials")
     if not is_unknown(credentials) and not (
-        isinstance(credentials, Mapping)
-        and (credentials.get("api_key") or (credentials.get("username") and credentials.get("password")))
+        is_reference(credentials)
+        or (
+            isinstance(credentials, Mapping)
+            and (credentials.get("api_key") or (credentials.get("username") and credentials.get("password")))
+        )
     ):
         failures.append(CheckFailure("ece_credentials", "ECE credentials need an api_key, or a username and password"))
     return failures

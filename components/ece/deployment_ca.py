@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from ..dynamic import changed_keys, require
+from ..dynamic import ConfiguredProvider, changed_keys, credentials_change_touches_nothing, credentials_input, require
 from .connection_props import check_connection, client_from
 
 INPUTS = ("ece", "ece_credentials", "deployment_id")
@@ -27,7 +27,7 @@ def _read(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class EceDeploymentCaProvider(ResourceProvider):
+class EceDeploymentCaProvider(ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult(news, check_connection(news) + require(news, ("deployment_id",)))
 
@@ -37,6 +37,7 @@ class EceDeploymentCaProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(f"{props['deployment_id']}/certificate-authority", _read(props))
 
+    @credentials_change_touches_nothing(INPUTS)
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(_read(news))
 
@@ -65,7 +66,7 @@ class EceDeploymentCa(Resource, module="eceeck", name="EceDeploymentCa"):
     ) -> None:
         props = {
             "ece": ece,
-            "ece_credentials": pulumi.Output.secret(ece_credentials),
+            "ece_credentials": credentials_input(ece_credentials),
             "deployment_id": deployment_id,
             "certificates": None,
             "trust_restriction": None,

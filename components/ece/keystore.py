@@ -17,12 +17,18 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from .. import names
-from ..dynamic import changed_keys, check_alias, require
+from ..dynamic import (
+    ConfiguredProvider,
+    changed_keys,
+    check_alias,
+    credentials_change_touches_nothing,
+    credentials_input,
+    require,
+)
 from ..validation import ES_MIN_API_KEY_MODEL, Version
 from .client import Deployment, EceApiError, EceClient
 from .connection_props import check_connection, client_from
@@ -57,7 +63,7 @@ def _set(client: EceClient, props: Mapping[str, Any]) -> dict[str, Any]:
     return {**{k: props.get(k) for k in INPUTS}, "setting": key, "restarted": restarted}
 
 
-class EceKeystoreCredentialsProvider(ResourceProvider):
+class EceKeystoreCredentialsProvider(ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = check_connection(news) + require(news, ("deployment_id", "alias", "value"))
         failures += check_alias(news)
@@ -73,6 +79,7 @@ class EceKeystoreCredentialsProvider(ResourceProvider):
         outs = _set(client_from(props), props)
         return CreateResult(f"{props['deployment_id']}/{props['ref_id']}/{outs['setting']}", outs)
 
+    @credentials_change_touches_nothing(INPUTS)
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if news["value"] == olds.get("value"):
             return UpdateResult(
@@ -130,7 +137,7 @@ class EceKeystoreCredentials(Resource, module="eceeck", name="EceKeystoreCredent
     ) -> None:
         props = {
             "ece": ece,
-            "ece_credentials": pulumi.Output.secret(ece_credentials),
+            "ece_credentials": credentials_input(ece_credentials),
             "deployment_id": deployment_id,
             "ref_id": ref_id,
             "alias": alias,

@@ -4,7 +4,8 @@ Trust can only be changed by `PUT /deployments/{id}` with the current plan and t
 write reads the deployment, changes only our entry (by name), keeps every other direct entry, account and external
 trust as read, writes with `?version=`, and on a version conflict reads again and retries. Then it waits for the
 plan the change started. On a CA change the old certificates stay in the entry beside the new ones
-(`retiring_certificates`); the connection check removes them once the link is confirmed with the new CA alone.
+(`retiring_certificates`); they are removed (`local_side.EceLocalSide.finish_rotation`) when the connection check
+confirms the link with the new CA alone.
 """
 
 from __future__ import annotations
@@ -23,11 +24,17 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
-from ..dynamic import changed_keys, is_unknown, require
+from ..dynamic import (
+    ConfiguredProvider,
+    changed_keys,
+    credentials_change_touches_nothing,
+    credentials_input,
+    is_unknown,
+    require,
+)
 from ..pem import split_certificates
 from .client import EceApiError, EceClient
 from .connection_props import check_connection, client_from
@@ -189,7 +196,7 @@ def _outputs(props: Mapping[str, Any], entry: Mapping[str, Any] | None, retiring
     }
 
 
-class EceTrustedCaProvider(ResourceProvider):
+class EceTrustedCaProvider(ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = check_connection(news) + require(news, ("deployment_id", "entry_name", "certificates"))
         if news.get("model") not in (*MODELS, None) and not is_unknown(news.get("model")):
@@ -222,6 +229,7 @@ class EceTrustedCaProvider(ResourceProvider):
         entry = change_entry(client, ref, mutate, float(props["plan_timeout_seconds"]))
         return CreateResult(str(ref), _outputs(props, entry, []))
 
+    @credentials_change_touches_nothing(INPUTS)
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         client = client_from(news)
         wanted = normalise(news["certificates"])
@@ -298,7 +306,7 @@ class EceTrustedCa(Resource, module="eceeck", name="EceTrustedCa"):
     ) -> None:
         props = {
             "ece": ece,
-            "ece_credentials": pulumi.Output.secret(ece_credentials),
+            "ece_credentials": credentials_input(ece_credentials),
             "deployment_id": deployment_id,
             "ref_id": ref_id,
             "entry_name": entry_name,

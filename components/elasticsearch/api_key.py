@@ -28,12 +28,19 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from .. import names
-from ..dynamic import changed_keys, is_unknown, require, stable_hash
+from ..dynamic import (
+    ConfiguredProvider,
+    changed_keys,
+    credentials_change_touches_nothing,
+    credentials_input,
+    is_unknown,
+    require,
+    stable_hash,
+)
 from ..http import ApiError, RetryableError
 from ..polling import WaitTimeoutError, wait_for
 from .access import access_hash, canonical, check_access
@@ -254,7 +261,7 @@ def _check_grants(news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailu
     return news, failures
 
 
-class CrossClusterApiKeyProvider(ResourceProvider):
+class CrossClusterApiKeyProvider(ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         news, failures = _check_grants(news)
         failures += check_target(news) + require(news, ("name", "access"))
@@ -318,6 +325,7 @@ class CrossClusterApiKeyProvider(ResourceProvider):
         }
         return CreateResult(key_id, {**{k: props.get(k) for k in KEY_INPUTS}, **outputs})
 
+    @credentials_change_touches_nothing(KEY_INPUTS)
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         kept = {k: olds.get(k) for k in ("encoded", "grants_hash", "expires_at")}
         return UpdateResult({**{k: news.get(k) for k in KEY_INPUTS}, "key_id": id_, **kept})
@@ -366,7 +374,7 @@ class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
         """`ready_timeout_seconds`: how long a create waits for the remote's API (a new cluster's pods starting)."""
         props = {
             "target": target,
-            "credentials": pulumi.Output.secret(credentials),
+            "credentials": credentials_input(credentials),
             "name": key_name,
             "ready_timeout_seconds": ready_timeout_seconds,
             "rotation": rotation,
@@ -403,7 +411,7 @@ def _live_grants(live: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str,
     }
 
 
-class CrossClusterApiKeyAccessProvider(ResourceProvider):
+class CrossClusterApiKeyAccessProvider(ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         news, failures = _check_grants(news)
         return CheckResult(news, failures + check_target(news) + require(news, ("key_id", "access")))
@@ -457,6 +465,7 @@ class CrossClusterApiKeyAccessProvider(ResourceProvider):
             live = get_key(es, props["key_id"]) or live
         return CreateResult(id_, self._outputs(props, live.get("expiration")))
 
+    @credentials_change_touches_nothing(ACCESS_INPUTS)
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """An unchanged `expiration` is left out of the PUT. Sent, Elasticsearch moves the key's expiry to now +
         expiration (ApiKeyService#maybeBuildUpdatedDocument: `expiration_time = getApiKeyExpiration(clock.instant(),
@@ -515,7 +524,7 @@ class CrossClusterApiKeyAccess(Resource, module="eceeck", name="CrossClusterApiK
         """`key_grants_hash`/`key_expires_at`: the key's outputs, so a first create needs no call."""
         props = {
             "target": target,
-            "credentials": pulumi.Output.secret(credentials),
+            "credentials": credentials_input(credentials),
             "key_id": key_id,
             "key_grants_hash": key_grants_hash,
             "key_expires_at": key_expires_at,

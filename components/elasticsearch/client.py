@@ -19,6 +19,7 @@ from typing import Any
 import requests
 from pulumi.dynamic import CheckFailure
 
+from ..credentials import is_reference, resolve
 from ..dynamic import is_unknown
 from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls, parse_errors_list
 
@@ -102,6 +103,7 @@ def caller(
     target: Mapping[str, Any], credentials: Mapping[str, Any], *, retry: RetryPolicy | None = None
 ) -> ElasticsearchCaller:
     target = current_form(target)
+    credentials = resolve(credentials)
     auth = (
         Auth.api_key(str(credentials["api_key"]))
         if credentials.get("api_key")
@@ -141,7 +143,8 @@ def check_target(
         failures.append(CheckFailure(key, f"{key}.headers must be a map of header names to values"))
     credentials = news.get(credentials_key)
     if not is_unknown(credentials) and not (
-        isinstance(credentials, Mapping) and (credentials.get("password") or credentials.get("api_key"))
+        is_reference(credentials)
+        or (isinstance(credentials, Mapping) and (credentials.get("password") or credentials.get("api_key")))
     ):
         failures.append(CheckFailure(credentials_key, f"{credentials_key} needs a password or an api_key"))
     return failures

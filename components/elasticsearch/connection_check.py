@@ -13,28 +13,26 @@ may reach another node; neither answer depends on which: every node attempts on 
 read from its `_clusters` section.
 
 An open connection was handshaken with the CA trusted when it opened, so after a CA change, and on `refresh`, the
-alias's connection is rebuilt first (`remote_settings.rebuild_connection`). A CA rotation is finished here: once the
-link is up with both CAs trusted, the old one is removed and the link must come up again, over a fresh handshake,
-with the new CA alone; if it does not, the old CA is put back and the check fails. When the link does not connect,
-every part that can be read (the alias's settings, the keystore key names on ECE, the trusted CA entry, the API key
-on the remote) is looked at, and the error says what is wrong and what to check.
+alias's connection is rebuilt first (`remote_settings.rebuild_connection`). A CA rotation is finished by the local
+side (the link hands the check a `LocalSide`, ECE's trust in this program): once the link is up with both CAs trusted,
+it drops the old one and asks the check to confirm the link over a fresh handshake with the new CA alone; if that
+fails, it trusts the old CA again and the check fails. When the link does not connect, every part that can be read
+(the alias's settings here, the local side's keystore and trusted CA through `LocalSide`, the API key on the remote)
+is looked at, and the error says what is wrong and what to check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from .. import names
-from ..dynamic import changed_keys, require
-from ..ece.client import EceClient, EceConnection, auth_from_props
-from ..ece.trust import EntryRef, change_entry, entry_body, entry_pems, find_entry, normalise, remove_certificates
+from ..dynamic import ConfiguredProvider, changed_keys, credentials_change_touches_nothing, credentials_input, require
 from ..http import ApiError
-from ..pem import fingerprint
 from ..polling import WaitTimeoutError, wait_for
 from .client import ElasticsearchApiError, ElasticsearchCaller, caller, check_target, comparable
 from .remote_settings import rebuild_connection
@@ -44,6 +42,19 @@ INPUTS = ("target", "credentials", "alias", "expected", "requires_credentials", 
 
 class RemoteConnectionError(RuntimeError):
     pass
+
+
+class LocalSide(Protocol):
+    """What the check asks of the side that holds the local cluster's trust and keystore (see `ece.local_side`).
+    `details` is the link's opaque `trust` input."""
+
+    def finish_rotation(self, details: Mapping[str, Any], confirm: Callable[[], bool]) -> list[str] | None: ...
+
+    def credentials_hint(self, details: Mapping[str, Any], alias: str) -> str: ...
+
+    def ca_problem(self, details: Mapping[str, Any], fingerprints: list[str]) -> str | None: ...
+
+    def restriction_problem(self, details: Mapping[str, Any], node_names: list[str]) -> str | None: ...
 
 
 def remote_info(es: ElasticsearchCaller, alias: str) -> dict[str, Any] | None:
@@ -122,11 +133,7 @@ def _json(response: Any) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _ece(trust: Mapping[str, Any]) -> EceClient:
-    return EceClient(EceConnection.from_props(trust["ece"]), auth_from_props(trust["ece_credentials"]))
-
-
-def diagnose(props: Mapping[str, Any], info: Mapping[str, Any] | None) -> list[str]:
+def diagnose(props: Mapping[str, Any], info: Mapping[str, Any] | None, local: LocalSide | None) -> list[str]:
     """Every problem that can be seen from the APIs, most specific first."""
     alias, expected = props["alias"], props.get("expected") or {}
     problems: list[str] = []
@@ -144,31 +151,18 @@ def diagnose(props: Mapping[str, Any], info: Mapping[str, Any] | None) -> list[s
         problems.append(
             f"server name: server_name is '{info.get('server_name')}', expected '{expected.get('server_name')}'"
         )
-    trust = props.get("trust")
-    ece = _ece(trust) if trust else None
+    details = props.get("trust")
     if props.get("requires_credentials", True) and not info.get("cluster_credentials"):
-        keys: list[str] = []
-        if trust and ece is not None:
-            try:
-                keys = sorted(ece.get_keystore(trust["deployment_id"], trust.get("ref_id") or "_main"))
-            except ApiError:
-                keys = []
-        others = [key for key in keys if key.startswith("cluster.remote.") and key.endswith(".credentials")]
-        hint = f"; the keystore holds {', '.join(others)} (alias mismatch?)" if others else ""
+        hint = local.credentials_hint(details, alias) if local is not None and details else ""
         problems.append(f"credentials: no keystore entry {names.keystore_credentials_key(alias)} is loaded{hint}")
-    if trust and ece is not None and expected.get("ca_fingerprints"):
-        try:
-            entry = find_entry(
-                ece.get_deployment(trust["deployment_id"]).trust(trust.get("ref_id") or "_main"),
-                trust["entry_name"],
-            )
-            trusted = {fingerprint(pem) for pem in entry_pems(entry)}
-            if not set(expected["ca_fingerprints"]) & trusted:
-                problems.append(
-                    "CA: the deployment does not trust the remote's CA (trust entry missing or holds another certificate)"
-                )
-        except ApiError as error:
-            problems.append(f"CA: could not read the deployment's trust ({error})")
+    if local is not None and details and expected.get("ca_fingerprints"):
+        problem = local.ca_problem(details, list(expected["ca_fingerprints"]))
+        if problem:
+            problems.append(problem)
+    if local is not None and details and expected.get("node_names"):
+        problem = local.restriction_problem(details, list(expected["node_names"]))
+        if problem:
+            problems.append(problem)
     remote = props.get("remote")
     if remote and remote.get("key_id"):
         try:
@@ -213,7 +207,7 @@ def _wait_connected(es: ElasticsearchCaller, props: Mapping[str, Any], timeout: 
 
 
 def _failure(
-    props: Mapping[str, Any], info: Mapping[str, Any] | None, detail: str, timeout: float
+    props: Mapping[str, Any], info: Mapping[str, Any] | None, detail: str, timeout: float, local: LocalSide | None
 ) -> RemoteConnectionError:
     seen = (
         "not configured"
@@ -224,48 +218,54 @@ def _failure(
         )
     )
     seen = f"{seen}; the local cluster said: {detail}"
-    problems = diagnose(props, info) or [
-        "settings, credentials, trust and key all look right from the APIs, so check the path itself: the load "
-        "balancer's port must forward to targetPort 9443, the remote cluster server must be enabled, the TLS server "
-        "name must be in the remote certificate's SANs, and the key's access must cover what is used"
-    ]
+    problems = diagnose(props, info, local) or [_path_hint(props)]
     return RemoteConnectionError(
         f"remote cluster '{props['alias']}' did not connect within {timeout:g}s ({seen}). " + " | ".join(problems)
     )
 
 
-def _finish_rotation(es: ElasticsearchCaller, props: Mapping[str, Any], timeout: float) -> list[str]:
-    """Remove retiring CAs, confirm the link with the new CA alone; on failure put them back and fail."""
-    trust = props.get("trust") or {}
-    retiring = normalise(trust.get("retiring_certificates") or [])
-    if not retiring:
+def _path_hint(props: Mapping[str, Any]) -> str:
+    if props.get("requires_credentials", True) is False:
+        return (
+            "settings and trust look right from the APIs, so check the path itself (TLS-certificate model): the "
+            "transport Service's port must forward to 9300, the remote nodes must trust the ECE deployment's CA and "
+            "name its nodes in their trust.yml (trust.subject_name), and the TLS server name must be in the remote "
+            "certificate's SANs"
+        )
+    return (
+        "settings, credentials, trust and key all look right from the APIs, so check the path itself: the load "
+        "balancer's port must forward to targetPort 9443, the remote cluster server must be enabled, the TLS server "
+        "name must be in the remote certificate's SANs, and the key's access must cover what is used"
+    )
+
+
+def _finish_rotation(
+    es: ElasticsearchCaller, props: Mapping[str, Any], timeout: float, local: LocalSide | None
+) -> list[str]:
+    """Let the local side drop retiring CAs once this check confirms the link with the new CA alone."""
+    details = props.get("trust")
+    if local is None or not details or not details.get("retiring_certificates"):
         return []
-    client = _ece(trust)
-    ref = EntryRef(trust["deployment_id"], trust.get("ref_id") or "_main", trust["entry_name"])
-    plan_timeout = float(trust.get("plan_timeout_seconds") or 600)
-    remove_certificates(client, ref, retiring, plan_timeout)
-    rebuild_connection(es, props["alias"])  # the open connection was made while the old CA was still trusted
-    try:
-        _wait_connected(es, props, timeout)
-    except _NotConnectedError:
 
-        def restore(entry: dict[str, Any] | None) -> dict[str, Any] | None:
-            if entry is None:
-                return None
-            pems = normalise(entry_pems(entry) + retiring)
-            model = "api-key" if entry.get("type") == "proxy" else "certificate"
-            return entry_body(ref.name, model, pems, entry.get("uid"), entry.get("scope_id"))
+    def confirm() -> bool:
+        rebuild_connection(es, props["alias"])  # the open connection was made while the old CA was still trusted
+        try:
+            _wait_connected(es, props, timeout)
+        except _NotConnectedError:
+            return False
+        return True
 
-        change_entry(client, ref, restore, plan_timeout)
+    retired = local.finish_rotation(details, confirm)
+    if retired is None:
         raise RemoteConnectionError(
             f"remote cluster '{props['alias']}' does not connect with the new CA alone: the remote still presents "
             "certificates signed by the old CA. Both CAs stay trusted; run `pulumi up` again once the rotation on the "
             "remote has finished."
-        ) from None
-    return retiring
+        )
+    return retired
 
 
-def _check(props: Mapping[str, Any], *, fresh_handshake: bool) -> dict[str, Any]:
+def _check(props: Mapping[str, Any], local: LocalSide | None, *, fresh_handshake: bool) -> dict[str, Any]:
     """`fresh_handshake`: drop the open connection first, so that what is proven is the link as it is now (an open
     socket was handshaken with whatever CA and address held when it opened)."""
     es = caller(props["target"], props["credentials"])
@@ -275,8 +275,8 @@ def _check(props: Mapping[str, Any], *, fresh_handshake: bool) -> dict[str, Any]
     try:
         info = _wait_connected(es, props, timeout)
     except _NotConnectedError as failure:
-        raise _failure(props, failure.info, failure.detail, timeout) from None
-    retired = _finish_rotation(es, props, timeout)
+        raise _failure(props, failure.info, failure.detail, timeout, local) from None
+    retired = _finish_rotation(es, props, timeout, local)
     return {
         **{key: props.get(key) for key in INPUTS},
         "connected": True,
@@ -286,7 +286,16 @@ def _check(props: Mapping[str, Any], *, fresh_handshake: bool) -> dict[str, Any]
     }
 
 
-class RemoteConnectionCheckProvider(ResourceProvider):
+class RemoteConnectionCheckProvider(ConfiguredProvider):
+    """`local`: the side holding the local cluster's trust and keystore, handed over by the link (None: the check
+    proves the connection and diagnoses the Elasticsearch side only)."""
+
+    def __init__(self, local: LocalSide | None = None) -> None:
+        self.local = local
+
+    def _local(self) -> LocalSide | None:
+        return getattr(self, "local", None)  # a provider pickled into state by an older version has none
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult(news, check_target(news) + require(news, ("alias", "timeout_seconds")))
 
@@ -299,10 +308,11 @@ class RemoteConnectionCheckProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         # The settings were just written, which rebuilt the connection (or made the first one).
-        return CreateResult(f"{props['alias']}-connection", _check(props, fresh_handshake=False))
+        return CreateResult(f"{props['alias']}-connection", _check(props, self._local(), fresh_handshake=False))
 
+    @credentials_change_touches_nothing(INPUTS)
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(_check(news, fresh_handshake=True))
+        return UpdateResult(_check(news, self._local(), fresh_handshake=True))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """One fresh probe: a CA or key changed by hand since the connection opened shows only in a new handshake."""
@@ -339,11 +349,12 @@ class RemoteConnectionCheck(Resource, module="eceeck", name="RemoteConnectionChe
         requires_credentials: bool = True,
         remote: pulumi.Input[Mapping[str, Any]] | None = None,
         trust: pulumi.Input[Mapping[str, Any]] | None = None,
+        local_side: LocalSide | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
             "target": target,
-            "credentials": pulumi.Output.secret(credentials),
+            "credentials": credentials_input(credentials),
             "alias": alias,
             "expected": expected,
             "remote": pulumi.Output.secret(remote) if remote is not None else None,
@@ -355,4 +366,4 @@ class RemoteConnectionCheck(Resource, module="eceeck", name="RemoteConnectionChe
             "server_name": None,
             "retired_certificates": None,
         }
-        super().__init__(RemoteConnectionCheckProvider(), name, props, opts)
+        super().__init__(RemoteConnectionCheckProvider(local_side), name, props, opts)

@@ -19,11 +19,18 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
-from ..dynamic import changed_keys, check_alias, is_unknown, require
+from ..dynamic import (
+    ConfiguredProvider,
+    changed_keys,
+    check_alias,
+    credentials_change_touches_nothing,
+    credentials_input,
+    is_unknown,
+    require,
+)
 from .client import ElasticsearchCaller, caller, check_target, comparable, target_key
 
 INPUTS = (
@@ -115,7 +122,7 @@ def _as_inputs(props: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, A
     }
 
 
-class RemoteClusterSettingsProvider(ResourceProvider):
+class RemoteClusterSettingsProvider(ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = check_target(news) + require(news, ("alias", "proxy_address"))
         failures += check_alias(news)
@@ -139,6 +146,7 @@ class RemoteClusterSettingsProvider(ResourceProvider):
         applied = _apply(caller(props["target"], props["credentials"]), props)
         return CreateResult(f"{target_key(props['target'])}/{props['alias']}", _as_inputs(props, applied))
 
+    @credentials_change_touches_nothing(INPUTS)
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(_as_inputs(news, _apply(caller(news["target"], news["credentials"]), news)))
 
@@ -186,7 +194,7 @@ class RemoteClusterSettings(Resource, module="eceeck", name="RemoteClusterSettin
     ) -> None:
         props = {
             "target": target,
-            "credentials": pulumi.Output.secret(credentials),
+            "credentials": credentials_input(credentials),
             "alias": alias,
             "proxy_address": proxy_address,
             "server_name": server_name,

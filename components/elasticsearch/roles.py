@@ -18,12 +18,18 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from .. import names
-from ..dynamic import changed_keys, is_unknown, require
+from ..dynamic import (
+    ConfiguredProvider,
+    changed_keys,
+    credentials_change_touches_nothing,
+    credentials_input,
+    is_unknown,
+    require,
+)
 from ..es_rules import ROLE_FIELDS, canonical_role, role_problems
 from .client import ElasticsearchCaller, caller, check_target, comparable, target_key
 
@@ -51,7 +57,7 @@ def _comparable(live: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[st
     return result
 
 
-class RemoteRoleProvider(ResourceProvider):
+class RemoteRoleProvider(ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = check_target(news) + require(news, ("role_name", "role"))
         role = news.get("role")
@@ -81,6 +87,7 @@ class RemoteRoleProvider(ResourceProvider):
             f"{target_key(props['target'])}/{props['role_name']}", {key: props.get(key) for key in INPUTS}
         )
 
+    @credentials_change_touches_nothing(INPUTS)
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         self._put(news)
         return UpdateResult({key: news.get(key) for key in INPUTS})
@@ -118,7 +125,7 @@ class RemoteRole(Resource, module="eceeck", name="RemoteRole"):
     ) -> None:
         props = {
             "target": target,
-            "credentials": pulumi.Output.secret(credentials),
+            "credentials": credentials_input(credentials),
             "role_name": role_name,
             "role": role,
         }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from .. import validation as v
+from ..credentials import ece_from
 from ..pem import PemError, check_ca_bundle
 from ..validation import SettingsError
 from .model import EceConnectionSettings, EceDeployment, Secret
@@ -17,7 +19,9 @@ _REGION = re.compile(r"^[a-z0-9-]+$")
 DEFAULT_PLAN_TIMEOUT = 900
 
 
-def ece_connection(raw: Any, reader: Reader, secrets: Mapping[str, Any]) -> EceConnectionSettings:
+def ece_connection(
+    raw: Any, reader: Reader, secrets: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> EceConnectionSettings:
     node = v.mapping("ece", raw)
     known("ece", node, "ece")
     url = v.url("ece.url", node.get("url"))
@@ -43,11 +47,18 @@ def ece_connection(raw: Any, reader: Reader, secrets: Mapping[str, Any]) -> EceC
     credentials = secret_mapping("secrets.ece", secrets.get("ece", {}))
     known("secrets.ece", credentials, "secrets.ece", secret=True)
     api_key, username, password = credentials.get("apiKey"), credentials.get("username"), credentials.get("password")
+    if not credentials:
+        # Providers read them again when they call ECE (components/credentials.py); here they are only checked.
+        from_environment = ece_from(None, environ if environ is not None else os.environ) or {}
+        api_key = from_environment.get("api_key")
+        username, password = from_environment.get("username"), from_environment.get("password")
     if api_key is None and (username is None or password is None):
         raise SettingsError(
             "secrets.ece",
             None,
-            "ECE credentials are needed: secrets.ece.apiKey, or secrets.ece.username and secrets.ece.password",
+            "ECE credentials are needed: secrets.ece.apiKey, or secrets.ece.username and secrets.ece.password "
+            "(pulumi config set --path --secret secrets.ece.apiKey <key>), or ECE_API_KEY, or ECE_USERNAME and "
+            "ECE_PASSWORD in the environment",
             secret=True,
         )
     if api_key is not None and username is not None:

@@ -23,6 +23,11 @@ Choices where the swagger is silent (each also noted where it is implemented):
 - `recommended_trust_restriction`: `*.node.<es cluster id>.cluster.<environment id>.account`, the subject-name
   form in Elastic's ECE trust-restriction docs (views.py).
 - `scope_id` accepts dots and hyphens (`default.es.local` from the ECE->ECK guide), at most 32 chars (trust.py).
+- What a `direct` entry trusts on the transport layer (TLS-certificate model): `trust_all` + scope S -> node names
+  `*.S`, `trust_allowlist` [c] -> `*.node.c.S`, `additional_node_names` as given, `type: proxy` -> no restriction
+  (trust.py `subject_names`, a reading of the swagger's "suffix"). A finished plan pushes them, with a node
+  certificate from the deployment CA named `instance-0000000000.node.<cluster id>.cluster.<environment id>.account`,
+  to the linked Elasticsearch emulator's `/_emulator/transport` (links.py; a real node gets the CA PEMs only).
 - Unknown route: 404 `root.resource_not_found`; wrong method: 405 `root.method_not_allowed`.
 - Validation errors of a PUT: 400 with `clusters.cluster_invalid_plan` (plan) or `root.invalid_data` (the rest),
   `fields` naming the JSON path.

@@ -15,13 +15,14 @@ import requests
 from emulators.common import Emulator, Handler, Request, Response
 from emulators.ece import errors, views
 from emulators.ece.auth import DEFAULT_API_KEY, DEFAULT_PASSWORD, DEFAULT_USERNAME, Credentials, header
+from emulators.ece.certs import node_certificate
 from emulators.ece.controls import control, state
 from emulators.ece.errors import failed, failed_many
 from emulators.ece.fixtures import default_fixture
-from emulators.ece.links import KEYSTORE_PATH, TRUST_PATH, Push, Pusher, forward
+from emulators.ece.links import KEYSTORE_PATH, TRANSPORT_PATH, TRUST_PATH, Push, Pusher, forward
 from emulators.ece.model import Deployment, ElasticsearchResource, NodeDriver, deployment_from_fixture
 from emulators.ece.plans import RESTART, UPDATE, PlanAttempt, PlanFailure
-from emulators.ece.trust import direct_pems
+from emulators.ece.trust import direct_pems, direct_restrictions
 from emulators.ece.updates import Update, keystore_changes, parse_update, validate_keystore_contents
 
 KEYSTORE_RELOAD_SINCE = (8, 14, 0)
@@ -60,7 +61,7 @@ class EceEmulator(Emulator):
         fixtures: list[Any] | None = None,
     ) -> None:
         super().__init__()
-        self.credentials = Credentials(api_key, username, password)
+        self.credentials = self._initial_credentials = Credentials(api_key, username, password)
         self.plan_seconds = plan_seconds
         self.pending_delay = 0.0  # how long a new plan stays unseen before it shows as pending
         self.conflict_answer = errors.DEFAULT_CONFLICT_ANSWER
@@ -109,6 +110,7 @@ class EceEmulator(Emulator):
             self.plan_seconds = self._initial_plan_seconds
             self.pending_delay = 0.0
             self.conflict_answer = errors.DEFAULT_CONFLICT_ANSWER
+            self.credentials = self._initial_credentials
             for fixture in self._fixtures:
                 self.add_deployment(fixture)
 
@@ -178,8 +180,24 @@ class EceEmulator(Emulator):
                 {"certificates": direct_pems(resource.trust)},
             )
         )
+        self.pusher.enqueue(
+            Push(deployment.id, replace(deployment.link), TRANSPORT_PATH, self._transport(deployment, resource))
+        )
         if attempt.reload_keystore:
             self._push_keystore(deployment, resource, reload=True)
+
+    @staticmethod
+    def _transport(deployment: Deployment, resource: ElasticsearchResource) -> dict[str, Any]:
+        """The node's transport layer as the plan leaves it: the direct entries' restrictions, and the node's
+        certificate from the deployment CA (issued once per resource)."""
+        issued = deployment.node_certificates.get(resource.ref_id)
+        if issued is None:
+            issued = node_certificate(deployment.ca, views.node_name(deployment, resource))
+            deployment.node_certificates[resource.ref_id] = issued
+        return {
+            "direct": direct_restrictions(resource.trust),
+            "certificate": {"certificate": issued.certificate_pem, "key": issued.key_pem},
+        }
 
     def _push_keystore(self, deployment: Deployment, resource: ElasticsearchResource, *, reload: bool) -> None:
         secrets = {key: entry.value for key, entry in sorted(resource.keystore.items())}

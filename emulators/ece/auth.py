@@ -31,12 +31,15 @@ class Credentials:
     api_key: str | None = DEFAULT_API_KEY
     username: str | None = DEFAULT_USERNAME
     password: str | None = DEFAULT_PASSWORD
+    more_api_keys: tuple[str, ...] = ()
+    """Further valid API keys (ECE users may hold several; a key is revoked by leaving it out)."""
 
     def accept(self, request: Request) -> bool:
         scheme, _, credentials = (header(request, "Authorization") or "").strip().partition(" ")
         credentials = credentials.strip()
-        if scheme.lower() == "apikey" and self.api_key:
-            return _same(credentials, self.api_key)
+        if scheme.lower() == "apikey":
+            valid = [key for key in (self.api_key, *self.more_api_keys) if key]
+            return any([_same(credentials, key) for key in valid])  # every key compared: no early exit
         if scheme.lower() == "basic" and self.username and self.password is not None:
             try:
                 user, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")

@@ -8,7 +8,7 @@ from functools import lru_cache
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from emulators.certs import Issued, make_ca
+from emulators.certs import Issued, make_ca, make_node
 
 
 def iso(moment: datetime.datetime) -> str:
@@ -19,6 +19,12 @@ def iso(moment: datetime.datetime) -> str:
 def generate_ca(common_name: str, *, days: int = 3650) -> Issued:
     """A deployment's CA, as ECE names its issuer."""
     return make_ca(common_name, days=days, organization="Elastic Cloud Enterprise")
+
+
+def node_certificate(ca: Issued, node_name: str) -> Issued:
+    """A node's transport certificate from the deployment's CA, its name in the `otherName` that Elasticsearch's
+    trust restrictions read (the same shape ECK gives its nodes, see `emulators.certs.make_node`)."""
+    return make_node(ca, node_name)
 
 
 def load_certificate(pem: str) -> x509.Certificate:

@@ -13,6 +13,8 @@ POST   fail-next-plan                 {"deployment_id"?: id, "message"?: str, "t
 GET    conflict-answer                -> {"status": 409, "code": "deployments.version_conflict"}
 POST   conflict-answer                {"status": 409|400, "code": "<area>.version_conflict"|...}: the answer to a
                                       stale `?version=` and to the `conflict` fault -> the shape
+POST   api-keys                       {"api_keys": [str, ...]}: the API keys accepted from now on (a key left out
+                                      is revoked) -> {"api_keys": n}
 GET    keystore/{id}[/{ref_id}]       -> {"secrets": {"<key>": {"value": "...", "as_file": false}}} (with values)
 POST   elasticsearch-link             {"deployment_id": id, "url": "http://..."|null, "password"?: str, "ca_file"?: str}
                                       -> {"deployment_id", "url", "password_set", "ca_file"}
@@ -23,6 +25,7 @@ GET    state                          -> see `state()`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from emulators.common import Request, Response
@@ -125,6 +128,12 @@ def control(emulator: EceEmulator, what: str, request: Request) -> Response:
         return Response(200, {"seconds": getattr(emulator, attribute)})
     if parts == ["conflict-answer"] and method in ("GET", "POST", "PUT"):
         return _conflict_answer(emulator, body if method != "GET" else None)
+    if parts == ["api-keys"] and method in ("POST", "PUT"):
+        keys = body.get("api_keys") if isinstance(body, dict) else None
+        if not (isinstance(keys, list) and keys and all(isinstance(key, str) and key for key in keys)):
+            return _bad("api_keys must be a non-empty list of strings")
+        emulator.credentials = replace(emulator.credentials, api_key=keys[0], more_api_keys=tuple(keys[1:]))
+        return Response(200, {"api_keys": len(keys)})
     if parts == ["fail-next-plan"] and method == "POST":
         return _fail_next_plan(emulator, body if isinstance(body, dict) else {})
     if parts[0] == "keystore" and len(parts) in (2, 3) and method == "GET":

@@ -5,6 +5,11 @@ changes) and sent by `flush()` after it is released, one at a time; `flush()` re
 before it was sent. A deployment whose link has a `NodeDriver` (a real node) gets the change applied at once, while
 the lock is held, so a plan shows as finished only after its node has it, as an ECE plan ends after its steps ran.
 A push failure never fails the ECE answer: it is recorded (see `Pusher.log`).
+
+Trust goes out as two pushes, so that what a real node understands stays as it was: `/_emulator/trust` carries every
+`direct` CA PEM (what a `NodeDriver` applies), and `/_emulator/transport` carries what only the Elasticsearch emulator
+models: each `direct` entry's subject-name restriction and the node's transport certificate from the deployment CA
+(the TLS-certificate model). A real node gets only the first.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from emulators.ece.model import ElasticsearchLink
 PUSH_TIMEOUT = 2.0
 TRUST_PATH = "/_emulator/trust"
 KEYSTORE_PATH = "/_emulator/keystore"
+TRANSPORT_PATH = "/_emulator/transport"
 PROXY_TIMEOUT = 30.0
 ELASTIC_USER = "elastic"
 
@@ -36,6 +42,13 @@ def _verify(link: ElasticsearchLink) -> bool | str:
 
 def _auth(link: ElasticsearchLink) -> tuple[str, str] | None:
     return (ELASTIC_USER, link.password) if link.password else None
+
+
+def _loggable(push: Push) -> dict[str, Any]:
+    """The payload as the log keeps it: without the node's private key."""
+    if push.path != TRANSPORT_PATH or not push.payload.get("certificate"):
+        return push.payload
+    return {**push.payload, "certificate": {"certificate": push.payload["certificate"]["certificate"]}}
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,8 @@ class Pusher:
 
     def enqueue(self, push: Push) -> None:
         if push.link.node is not None:
-            self._apply(push)
+            if push.path != TRANSPORT_PATH:  # a real node takes the CA PEMs only (see the module docstring)
+                self._apply(push)
             return
         if not push.link.url:
             return
@@ -105,7 +119,7 @@ class Pusher:
             "deployment_id": push.deployment_id,
             "method": "PUT",
             "url": url,
-            "payload": push.payload,
+            "payload": _loggable(push),
             "at": iso(datetime.datetime.now(datetime.UTC)),
         }
         try:

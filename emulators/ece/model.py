@@ -93,6 +93,7 @@ class Deployment:
     autoscaling_enabled: bool = False
     auto_ops_status: str = "not_connected"
     plan_failures: list[PlanFailure] = field(default_factory=list)  # for the next plans to fail
+    node_certificates: dict[str, Issued] = field(default_factory=dict)  # per ref_id, issued by `ca` when first pushed
 
     def resource(self, ref_id: str) -> ElasticsearchResource | None:
         """By ref_id; `_main` names the only Elasticsearch resource when there is exactly one."""

@@ -4,7 +4,11 @@ An attempt is pending from its start until `started + duration`; then it becomes
 `plan_attempt_log` ends with the step `plan-completed` (status `success`, or `error` when it was made to fail,
 with the failure in the step's `info_log` and in the attempt's `error`). This is what cloud-sdk-go's plan
 tracker reads. A failed attempt also becomes `current` (healthy false), as the tracker expects.
-Starting an attempt while another is pending supersedes it: the old one moves to history as cancelled.
+Starting an attempt while another is pending supersedes it: the old one moves to history as cancelled. What a real
+ECE does is not public; the swagger (ece-apidocs.json) documents no error for `PUT /deployments/{id}` while a plan is
+pending (only 400, 401, 404), while `_restart` documents one (`cancel_pending`: "If false and there are pending plans,
+returns an error"), so the update is accepted here and the newer plan, which carries the whole trust read after the
+earlier write (`?version=`), replaces the pending one.
 An attempt may start late (`delay`): until then it is held but not shown, as when ECE's constructor has not yet
 picked the plan up, so a GET right after the change shows no pending plan.
 """

@@ -210,3 +210,41 @@ def render_trust(trust: dict[str, Any]) -> dict[str, Any]:
 def direct_pems(trust: dict[str, Any]) -> list[str]:
     """Every PEM of every direct entry, in order (what the Elasticsearch nodes end up trusting)."""
     return [certificate["pem"] for entry in trust.get("direct", []) for certificate in entry.get("certificates", [])]
+
+
+def subject_names(entry: dict[str, Any]) -> list[str] | None:
+    """The node names a `direct` entry trusts, as transport trust-restriction patterns (None: it restricts nothing).
+
+    The swagger (`DirectTrustRelationship`): `scope_id` is "any suitable suffix for clusters using the CA certificate
+    of this trust"; `trust_all: true` means "all clusters matching the scope id will be trusted"; `trust_allowlist` is
+    "the list of clusters with matching scope to trust"; `additional_node_names` are "node names trusted in addition"
+    (no wildcards). Elastic's ECH-to-ECK guide (elastic/docs-content deploy-manage/remote-clusters/
+    ec-enable-ccs-for-eck.md) has users pick "the Elastic Cloud pattern" and enter `default.es.local` as Scope ID for
+    an ECK cluster in namespace `default`: the suffix of ECK's node names `<pod>.node.<es>.<namespace>.es.local`
+    (cloud-on-k8s .../certificates/transport/csr.go, `buildCertificateCommonName`). So this reads, for scope S:
+    `trust_all` -> `*.S`; allowlisted cluster c -> `*.node.c.S`; node names -> themselves. That is a reading of
+    "suffix": the exact patterns ECE generates are not public. `type: proxy` (the API-key model) restricts nothing:
+    it serves the remote cluster server port (9443), where transport trust restrictions do not apply."""
+    if entry.get("type", "generic") == "proxy":
+        return None
+    scope = entry.get("scope_id")
+    patterns: list[str] = []
+    if scope:
+        if entry.get("trust_all") is True:
+            patterns.append(f"*.{scope}")
+        else:
+            patterns.extend(f"*.node.{cluster}.{scope}" for cluster in entry.get("trust_allowlist") or [])
+    patterns.extend(name for name in entry.get("additional_node_names") or [] if name not in patterns)
+    return patterns
+
+
+def direct_restrictions(trust: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per `direct` entry: its CA PEMs and its subject-name patterns (what `/_emulator/transport` carries)."""
+    return [
+        {
+            "name": entry.get("name"),
+            "certificates": [certificate["pem"] for certificate in entry.get("certificates", [])],
+            "subject_names": subject_names(entry),
+        }
+        for entry in trust.get("direct", [])
+    ]

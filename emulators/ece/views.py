@@ -259,6 +259,11 @@ def recommended_trust_restriction(deployment: Deployment, resource: Elasticsearc
     return f"*.node.{resource.cluster_id}.cluster.{deployment.environment_id}.account"
 
 
+def node_name(deployment: Deployment, resource: ElasticsearchResource) -> str:
+    """The transport name of the resource's first node: the recommended restriction's pattern made concrete."""
+    return recommended_trust_restriction(deployment, resource).replace("*", "instance-0000000000", 1)
+
+
 def certificate_authority(deployment: Deployment, resource: ElasticsearchResource) -> dict[str, Any]:
     """`CertificateAuthority`."""
     pem = deployment.ca.certificate_pem

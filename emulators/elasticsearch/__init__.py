@@ -22,11 +22,18 @@ Control routes (besides the common faults/requests/state):
   GET  /_emulator/keystore
   PUT  /_emulator/trust     {"certificates": ["<pem>", ...]}                                (complete CA list)
   GET  /_emulator/trust
+  PUT  /_emulator/transport {"direct": [{"name", "certificates": ["<pem>"], "subject_names": ["<pattern>"] | null}],
+                             "certificate"?: {"certificate": "<pem>", "key": "<pem>"}}
+                            the transport trust restriction of each direct entry and the node's transport certificate,
+                            as ECE configures them (TLS-certificate model, see `restrictions`); GET shows them
   POST /_emulator/reset    back to an empty cluster (the remote cluster server keeps its CA, state "up")
   PUT  /_emulator/clock     {"offset_ms": <int>}          shift the emulator's clock (key expiry)
   PUT  /_emulator/reload_failure {"reason": "...", "type"?: "..."}; DELETE clears it
   GET  /_emulator/rcs; PUT /_emulator/rcs {"state": "up"|"refuse"|"down"}; POST /_emulator/rcs/rotate_ca
   PUT  /_emulator/rcs/ca    {"certificate": "<CA PEM>", "key": "<CA key PEM>"}  serve a cert issued by that CA (ECK's)
+  GET  /_emulator/transport-server; PUT {"state"?, "namespace"?, "client_cas"?: ["<pem>"], "subject_names"?: [...]|null}
+                            the transport port stand-in of the TLS-certificate model (see `transport`), started on
+                            first PUT (or with --transport-port); it shares the remote cluster server's CA
   PUT  /_emulator/license  {"type": "basic"|"trial"|"enterprise"|"platinum"|"gold"|"standard",
                             "status"?: "active"|"expired"|"invalid"}   a new licence of that type; GET shows it
   PUT  /_emulator/elastic-password {"password": "..."}   the `elastic` user's password (as ECK's Secret holds it)

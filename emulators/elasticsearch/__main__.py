@@ -1,5 +1,5 @@
 """`python -m emulators.elasticsearch --port N [--version 9.3.2] [--elastic-password P] [--cluster-name NAME]
-[--rcs-port N --rcs-server-name NAME --rcs-ca-out FILE]`."""
+[--rcs-port N --rcs-server-name NAME --rcs-ca-out FILE] [--transport-port N --namespace NS]`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--rcs-server-name", help="DNS name in its certificate (default <cluster>-es-remote-cluster.default.svc)"
     )
     parser.add_argument("--rcs-ca-out", help="write the remote cluster server's CA PEM here (rewritten on rotation)")
+    parser.add_argument(
+        "--transport-port",
+        type=int,
+        help="serve a transport port stand-in (TLS-certificate model) on this port (0: any)",
+    )
+    parser.add_argument("--namespace", default="default", help="Kubernetes namespace in the stand-in's node name")
 
 
 def factory(args: argparse.Namespace) -> ElasticsearchEmulator:
@@ -32,12 +38,20 @@ def factory(args: argparse.Namespace) -> ElasticsearchEmulator:
             rcs_port=args.rcs_port,
             rcs_server_name=args.rcs_server_name,
             rcs_ca_out=args.rcs_ca_out,
+            transport_port=args.transport_port,
+            namespace=args.namespace,
         )
     )
     if emulator.rcs is not None:
         # stderr: stdout's first line stays the common "ready" line
         print(
             f"remote cluster server on 127.0.0.1:{emulator.rcs.port} ({emulator.rcs.server_name})",
+            file=sys.stderr,
+            flush=True,
+        )
+    if emulator.transport is not None:
+        print(
+            f"transport port on 127.0.0.1:{emulator.transport.port} ({emulator.transport.node_name})",
             file=sys.stderr,
             flush=True,
         )

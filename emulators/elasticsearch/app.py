@@ -16,20 +16,24 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from emulators.certs import make_ca
 from emulators.common import Emulator, Request, Response
 
 from . import control, filter_path, remote_info
 from .api_keys import ApiKeyStore, error_for_api_key_auth
 from .auth import authenticate
 from .certs import valid_certificates
+from .connect import Attempt
 from .connections import RemoteConnections
 from .errors import PRODUCT_HEADER, EsError, illegal_argument, wrapped
 from .keystore import CREDENTIALS, Keystore
 from .licence import Licence
 from .params import COMMON_PARAMS, check_params, flag, required_body
 from .rcs import RemoteClusterServer
+from .restrictions import TransportIdentity, TrustEntry, render_entries
 from .roles import RoleStore
-from .settings import ClusterSettings, check_body, render
+from .settings import ClusterSettings, Remote, check_body, render
+from .transport import TransportServer
 from .version import DEFAULT_VERSION, Version
 from .xcontent import answer_media_type, compatible_version_error, content_type_error, read_body
 
@@ -47,6 +51,8 @@ class Config:
     rcs_server_name: str | None = None  # default <cluster-name>-es-remote-cluster.default.svc
     rcs_ca_out: str | None = None
     connect_timeout: float = CONNECT_TIMEOUT
+    transport_port: int | None = None  # a transport port stand-in (certificate model); 0: any free port
+    namespace: str = "default"  # the Kubernetes namespace in the transport stand-in's node name
 
 
 def _no_such_remote(alias: str) -> EsError:
@@ -83,6 +89,8 @@ class ElasticsearchEmulator(Emulator):
         self.keystore = Keystore()
         self.licence = Licence(self.config.cluster_name, self.now_ms)
         self.trusted: list[str] = []
+        self.restrictions: tuple[TrustEntry, ...] = ()  # pushed by ECE to /_emulator/transport
+        self.transport_identity: TransportIdentity | None = None
         self.connections = RemoteConnections(self.config.connect_timeout, self.now_ms)
         self.reload_failure: dict[str, str] | None = None
         self.conflict_response = lambda _request: EsError(
@@ -97,7 +105,23 @@ class ElasticsearchEmulator(Emulator):
                 authenticate=self._authenticate_remote,
                 ca_out=self.config.rcs_ca_out,
             )
+        self.transport: TransportServer | None = None
+        if self.config.transport_port is not None:
+            self.start_transport(self.config.transport_port)
         self._routes()
+
+    def start_transport(self, port: int = 0) -> TransportServer:
+        """The transport port stand-in, with the remote cluster server's CA (ECK issues both from its transport CA)."""
+        if self.transport is None:
+            ca = self.rcs.ca if self.rcs is not None else make_ca(f"{self.config.cluster_name} transport CA")
+            self.transport = TransportServer(
+                port=port,
+                cluster_name=self.config.cluster_name,
+                namespace=self.config.namespace,
+                ca=ca,
+                version=str(self.version),
+            )
+        return self.transport
 
     def reset(self) -> None:
         """Back to an empty cluster (keys, roles, settings, keystore, trust, faults, log, clock, the configured
@@ -109,6 +133,7 @@ class ElasticsearchEmulator(Emulator):
             self.settings = ClusterSettings(self.version)
             self.keystore = Keystore()
             self.trusted = []
+            self.restrictions, self.transport_identity = (), None
             self.connections.close_all()
             self.reload_failure = None
             self.clock_offset_ms = 0
@@ -118,6 +143,13 @@ class ElasticsearchEmulator(Emulator):
             if self.rcs is not None:
                 self.rcs.set_state("up")
                 self.rcs.events.clear()
+            if self.transport is not None and self.config.transport_port is None:  # started by a control route
+                self.transport.close()
+                self.transport = None
+            elif self.transport is not None:
+                self.transport.configure(namespace=self.config.namespace, client_cas=[], subject_names=None)
+                self.transport.set_state("up")
+                self.transport.events.clear()
 
     def now_ms(self) -> int:
         return int(time.time() * 1000) + self.clock_offset_ms
@@ -127,6 +159,8 @@ class ElasticsearchEmulator(Emulator):
         self.connections.close_all()
         if self.rcs is not None:
             self.rcs.close()
+        if self.transport is not None:
+            self.transport.close()
 
     # --- routing ---------------------------------------------------------------------------------------------
     def _routes(self) -> None:
@@ -349,7 +383,7 @@ class ElasticsearchEmulator(Emulator):
                 for name in names:
                     if name not in remotes:
                         raise _no_such_remote(name)
-                    wanted[name] = (remotes[name], remote_info.plan(remotes[name], self.keystore, self.trusted))
+                    wanted[name] = (remotes[name], self._plan(remotes[name]))
         body: dict[str, Any] = {}
         if local:
             body["(local)"] = {
@@ -375,7 +409,7 @@ class ElasticsearchEmulator(Emulator):
                 alias, _colon, index = part.partition(":")
                 if alias not in remotes:
                     raise _no_such_remote(alias)
-                wanted[alias] = (remotes[alias], remote_info.plan(remotes[alias], self.keystore, self.trusted), index)
+                wanted[alias] = (remotes[alias], self._plan(remotes[alias]), index)
         details: dict[str, Any] = {}
         for alias, (remote, plan, index) in wanted.items():
             outcome = self.connections.request(remote, plan)
@@ -417,9 +451,13 @@ class ElasticsearchEmulator(Emulator):
         after = self.credential_aliases()
         self.connections.apply(
             self.settings.remotes(),
-            lambda remote: remote_info.plan(remote, self.keystore, self.trusted),
+            self._plan,
             frozenset(credentials_before ^ after),
         )
+
+    def _plan(self, remote: Remote) -> Attempt:
+        """What a connection attempt to `remote` uses now: address, CAs, credential, restrictions, identity."""
+        return remote_info.plan(remote, self.keystore, self.trusted, self.restrictions, self.transport_identity)
 
     def credential_aliases(self) -> set[str]:
         return {m[1] for key in self.keystore.effective if (m := CREDENTIALS.fullmatch(key))}
@@ -471,6 +509,14 @@ class ElasticsearchEmulator(Emulator):
         good, problems = valid_certificates(self.trusted)
         return {"certificates": list(self.trusted), "valid": len(good), "problems": problems}
 
+    def transport_state(self) -> dict[str, Any]:
+        """The local transport layer as ECE configured it (`/_emulator/transport`)."""
+        identity = self.transport_identity
+        return {
+            "direct": render_entries(self.restrictions),
+            "certificate": None if identity is None else identity.certificate_pem,
+        }
+
     def state(self) -> dict[str, Any]:
         with self.lock:
             return {
@@ -482,8 +528,10 @@ class ElasticsearchEmulator(Emulator):
                 "settings": {"persistent": dict(self.settings.persistent), "transient": dict(self.settings.transient)},
                 "keystore": self.keystore.state(),
                 "trust": self.trust_state(),
+                "transport": self.transport_state(),
                 "remote_connections": dict(self.connections.records),
                 "rcs": None if self.rcs is None else self.rcs.state(),
+                "transport_server": None if self.transport is None else self.transport.state(),
                 "clock_offset_ms": self.clock_offset_ms,
                 "reload_failure": self.reload_failure,
                 "license": self.licence.state(),

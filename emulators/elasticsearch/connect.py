@@ -2,7 +2,15 @@
 against the pushed CAs only, SNI and hostname = `server_name`, else the address's host) and keeps the socket open;
 `LiveConnection.request` sends the keystore credential with one request over it, as every cross-cluster request
 carries it. The TLS handshake is not repeated while the connection stays open: a CA trusted or untrusted later
-matters only to the next connection (checked on a real 8.19.21 node, see tests/reales)."""
+matters only to the next connection (checked on a real 8.19.21 node, see tests/reales).
+
+A remote without a credential is reached as the TLS-certificate model does, over the transport profile (Elasticsearch
+picks the remote cluster client profile only for an alias with `cluster.remote.<alias>.credentials`): the node
+presents its transport certificate (ECE's, pushed to `/_emulator/transport`) and, once the chain is trusted and the
+server identity checked, applies the transport trust restriction of the entries whose CA signed the remote's
+certificate (`restrictions`; in Java the RestrictedTrustManager runs inside the handshake, after the delegate trust
+manager, which also checks the identity). Its requests carry no credential; a remote cluster server (which wants one)
+denies them, which shows as the missing credential it is."""
 
 from __future__ import annotations
 
@@ -15,7 +23,10 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
+from emulators.certs import load_chain
+
 from .certs import valid_certificates
+from .restrictions import TransportIdentity, TrustEntry, check_server
 
 HOSTNAME_MISMATCH = 62  # X509_V_ERR_HOSTNAME_MISMATCH
 UNTRUSTED_CODES = frozenset({2, 18, 19, 20, 21})  # no issuer / self-signed / local issuer / leaf not verifiable
@@ -31,6 +42,13 @@ class Attempt:
     credential: str | None
     missing_code: str = "credentials_missing"  # or "credentials_not_reloaded"
     missing_reason: str = "no credentials"  # why there is no credential (alias mismatch, not reloaded)
+    restrictions: tuple[TrustEntry, ...] = ()  # the transport trust restriction of each direct entry
+    identity: TransportIdentity | None = None  # the node's transport certificate, presented without a credential
+
+    @property
+    def transport_profile(self) -> bool:
+        """Whether this attempt uses the transport profile (no credential: the TLS-certificate model)."""
+        return self.credential is None
 
 
 @dataclass(frozen=True)
@@ -59,14 +77,16 @@ class LiveConnection:
         self, credential: str | None, missing: tuple[str, str] = ("credentials_missing", "no credentials")
     ) -> Outcome:
         """One request across the connection; the remote checks the credential each time."""
-        if credential is None:
-            return Outcome(False, *missing)
+        line = "REQUEST" if credential is None else f"CREDENTIALS {credential}"
         with self._lock:
             if not self.open:
                 return Outcome(False, "connection_closed", "the connection to the remote cluster was closed")
             try:
-                self.tls.sendall(f"CREDENTIALS {credential}\n".encode())
+                self.tls.sendall(f"{line}\n".encode())
                 answer = _read_line(self.tls)
+            except ssl.SSLError as error:  # TLS 1.3: the server's verdict on our certificate comes after the handshake
+                self._close()
+                return Outcome(False, "tls_client_rejected", _client_rejected(error.reason or str(error)))
             except OSError as error:
                 self._close()
                 return Outcome(False, "connection_closed", f"the remote cluster closed the connection: {error}")
@@ -75,6 +95,11 @@ class LiveConnection:
                 return Outcome(False, "connection_closed", "the remote cluster closed the connection")
         if answer == "OK" or answer.startswith("OK "):
             return Outcome(True, "connected", "connected", remote_version=answer[3:] or None)
+        if answer.startswith("ALERT"):
+            self._close()
+            return Outcome(False, "tls_client_rejected", _client_rejected(f"Received fatal alert: {answer[6:]}"))
+        if credential is None and answer.startswith("DENIED"):
+            return Outcome(False, *missing)  # a remote cluster server: it wants the credential this alias lacks
         if answer.startswith("DENIED"):
             return Outcome(False, "credentials_rejected", f"the remote cluster rejected the credentials: {answer[7:]}")
         return Outcome(False, "protocol_error", f"unexpected answer from the remote cluster server: {answer!r}")
@@ -104,7 +129,7 @@ def open_connection(plan: Attempt, timeout: float = 2.0) -> tuple[Outcome, LiveC
     except OSError as error:
         reason = f"cannot connect to [{plan.proxy_address}]: {error.strerror or error}"
         return Outcome(False, "connect_failed", reason), None
-    context = _client_context(plan.trusted)
+    context = _client_context(plan.trusted, plan.identity if plan.transport_profile else None)
     try:
         tls = context.wrap_socket(raw, server_hostname=plan.server_name or host)
     except ssl.SSLCertVerificationError as error:
@@ -116,10 +141,27 @@ def open_connection(plan: Attempt, timeout: float = 2.0) -> tuple[Outcome, LiveC
             False, "tls_handshake_failed", f"TLS handshake with [{plan.proxy_address}] failed: {error}"
         ), None
     mismatch = _identity_mismatch(tls, plan.server_name, host)
+    if mismatch is None and plan.transport_profile:
+        mismatch = _restricted(tls, plan)
     if mismatch is not None:
         tls.close()
         return mismatch, None
     return Outcome(True, "connected", "connected"), LiveConnection(tls, plan)
+
+
+def _restricted(tls: ssl.SSLSocket, plan: Attempt) -> Outcome | None:
+    """The transport trust restriction (RestrictedTrustManager.verifyTrust) on the remote's certificate."""
+    der = tls.getpeercert(binary_form=True)
+    if der is None:
+        return Outcome(False, "tls_verify_failed", "the remote presented no certificate")
+    problem = check_server(x509.load_der_x509_certificate(der), plan.trusted, plan.restrictions)
+    if problem is None:
+        return None
+    return Outcome(False, "tls_trust_restricted", f"TLS handshake with [{plan.proxy_address}] failed: {problem}")
+
+
+def _client_rejected(detail: str) -> str:
+    return f"the remote cluster rejected the local node's transport certificate ({detail})"
 
 
 def _identity_mismatch(tls: ssl.SSLSocket, server_name: str, host: str) -> Outcome | None:
@@ -170,13 +212,15 @@ def attempt(plan: Attempt, timeout: float = 2.0) -> Outcome:
         live.close()
 
 
-def _client_context(trusted: tuple[str, ...]) -> ssl.SSLContext:
+def _client_context(trusted: tuple[str, ...], identity: TransportIdentity | None = None) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the chain against the pushed CAs only
     context.check_hostname = False  # the identity is checked after the handshake, as Java does (see above)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     good, _problems = valid_certificates(list(trusted))
     if good:
         context.load_verify_locations(cadata="\n".join(good))
+    if identity is not None:  # the transport profile presents the node's certificate (mutual TLS)
+        load_chain(context, identity.certificate_pem, identity.key_pem)
     return context
 
 

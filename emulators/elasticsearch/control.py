@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from emulators.common import Response
 
 from .keystore import parse_keystore_push, parse_trust_push
+from .listener import STATES
+from .restrictions import parse_transport_push
 
 if TYPE_CHECKING:
     from .app import ElasticsearchEmulator
@@ -59,9 +61,48 @@ def handle(emulator: ElasticsearchEmulator, what: str, method: str, body: Any) -
             raise ValueError('body must be {"password": "..."}')
         emulator.config.elastic_password = body["password"]
         return Response(200, {})
+    if what == "transport" and method == "PUT":
+        emulator.restrictions, emulator.transport_identity = parse_transport_push(body)
+        return Response(200, emulator.transport_state())
+    if what == "transport" and method == "GET":
+        return Response(200, emulator.transport_state())
+    if what == "transport-server":
+        return _transport_server(emulator, method, body)
     if what == "rcs" or what.startswith("rcs/"):
-        return _rcs(emulator, what, method, body)
+        answer = _rcs(emulator, what, method, body)
+        if emulator.rcs is not None and emulator.transport is not None and emulator.transport.ca is not emulator.rcs.ca:
+            emulator.transport.use_ca(emulator.rcs.ca)  # one transport CA issues both listeners' certificates
+        return answer
     return None
+
+
+def _transport_server(emulator: ElasticsearchEmulator, method: str, body: Any) -> Response:
+    """GET: its state. PUT `{"state"?: "up"|"refuse"|"down", "namespace"?: "...", "client_cas"?: ["<pem>"],
+    "subject_names"?: ["<pattern>"] | null}`: starts it (any free port) when it does not run, then applies these."""
+    if method == "GET":
+        if emulator.transport is None:
+            return Response(409, {"error": "no transport port stand-in runs (PUT /_emulator/transport-server)"})
+        return Response(200, emulator.transport.state())
+    if method != "PUT":
+        return Response(405, {"error": "GET or PUT"})
+    if not isinstance(body, dict):
+        raise ValueError(_transport_server.__doc__ or "")
+    client_cas = body.get("client_cas")
+    if client_cas is not None and not (isinstance(client_cas, list) and all(isinstance(p, str) for p in client_cas)):
+        raise ValueError("client_cas must be a list of PEM strings")
+    names = body.get("subject_names", ...)
+    if names not in (None, ...) and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        raise ValueError("subject_names must be a list of patterns or null")
+    namespace = body.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        raise ValueError("namespace must be a string")
+    state = body.get("state") or "up"
+    if state not in STATES:
+        raise ValueError(f"state must be one of {', '.join(STATES)}")
+    server = emulator.start_transport()
+    server.configure(namespace=namespace, client_cas=client_cas, subject_names=names)
+    server.set_state(state)
+    return Response(200, server.state())
 
 
 def _rcs(emulator: ElasticsearchEmulator, what: str, method: str, body: Any) -> Response:

@@ -8,10 +8,17 @@ from typing import Any
 
 from .connect import Attempt, Outcome
 from .keystore import Keystore
+from .restrictions import TransportIdentity, TrustEntry
 from .settings import Remote
 
 
-def plan(remote: Remote, keystore: Keystore, trusted: list[str]) -> Attempt:
+def plan(
+    remote: Remote,
+    keystore: Keystore,
+    trusted: list[str],
+    restrictions: tuple[TrustEntry, ...] = (),
+    identity: TransportIdentity | None = None,
+) -> Attempt:
     credential, code, reason = keystore.credential(remote.alias)
     return Attempt(
         proxy_address=remote.proxy_address,
@@ -20,6 +27,8 @@ def plan(remote: Remote, keystore: Keystore, trusted: list[str]) -> Attempt:
         credential=credential,
         missing_code=code,
         missing_reason=reason,
+        restrictions=restrictions,
+        identity=identity,
     )
 
 
@@ -46,7 +55,10 @@ def entry(remote: Remote, connected: bool, credentials: bool) -> dict[str, Any]:
 def resolved(outcome: Outcome, skip_unavailable: bool, local_version: str) -> dict[str, Any]:
     """One remote's entry of `_resolve/cluster` (TransportResolveClusterAction): connected with the remote's version;
     a remote that cannot be reached is `connected: false` with no error; a security failure (a key rejected) is
-    `connected: false` with the exception's message."""
+    `connected: false` with the exception's message. A failed TLS handshake, a transport trust restriction included,
+    fails the connection (ConnectTransportException / NoSeedNodeLeftException), which
+    `ExceptionsHelper.isRemoteUnavailableException` counts as unreachable: no error, only the node's log says why
+    (here: `/_emulator/state` `remote_connections.<alias>.reason`)."""
     if outcome.connected:
         return {
             "connected": True,

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from components.ece.keystore import EceKeystoreCredentialsProvider
+from components.ece.local_side import EceLocalSide
 from components.ece.trust import EceTrustedCaProvider, normalise
 from components.elasticsearch.api_key import CrossClusterApiKeyProvider
 from components.elasticsearch.connection_check import RemoteConnectionCheckProvider, RemoteConnectionError
@@ -114,7 +115,7 @@ class Chain:
 def test_connected_when_every_part_is_right(env: EmulatedLink) -> None:
     chain = Chain(env)
     chain.build()
-    result = RemoteConnectionCheckProvider().create(chain.check_props(timeout=10))
+    result = RemoteConnectionCheckProvider(EceLocalSide()).create(chain.check_props(timeout=10))
     assert result.outs["connected"] is True
     assert result.outs["proxy_address"] == env.rcs_address
     connection = env.control(env.local, "GET", "state")["remote_connections"][ALIAS]
@@ -153,7 +154,7 @@ def test_each_wrong_part_fails_the_check_naming_it(env: EmulatedLink, part: str)
     breakage(chain)
     chain.build()
     with pytest.raises(RemoteConnectionError) as raised:
-        RemoteConnectionCheckProvider().create(chain.check_props())
+        RemoteConnectionCheckProvider(EceLocalSide()).create(chain.check_props())
     message = str(raised.value)
     assert expected in message, message
     assert "did not connect within" in message
@@ -166,7 +167,7 @@ def test_an_invalidated_key_fails_the_check_naming_it(env: EmulatedLink) -> None
     chain.build()
     CrossClusterApiKeyProvider().delete(chain.created["key"].id, chain.created["key"].outs)
     with pytest.raises(RemoteConnectionError) as raised:
-        RemoteConnectionCheckProvider().create(chain.check_props())
+        RemoteConnectionCheckProvider(EceLocalSide()).create(chain.check_props())
     assert f"key: cross-cluster API key {chain.created['key'].id} is invalidated" in str(raised.value)
 
 
@@ -176,7 +177,7 @@ def test_a_wrong_path_with_right_settings_points_at_port_and_target_port(env: Em
     env.control(env.remote, "PUT", "rcs", {"state": "refuse"})
     try:
         with pytest.raises(RemoteConnectionError) as raised:
-            RemoteConnectionCheckProvider().create(chain.check_props())
+            RemoteConnectionCheckProvider(EceLocalSide()).create(chain.check_props())
     finally:
         env.control(env.remote, "PUT", "rcs", {"state": "up"})
     assert "targetPort 9443" in str(raised.value)
@@ -185,7 +186,7 @@ def test_a_wrong_path_with_right_settings_points_at_port_and_target_port(env: Em
 def test_refresh_sees_a_broken_link_and_the_next_up_checks_again(env: EmulatedLink) -> None:
     chain = Chain(env)
     chain.build()
-    provider = RemoteConnectionCheckProvider()
+    provider = RemoteConnectionCheckProvider(EceLocalSide())
     props = chain.check_props(timeout=10)
     created = provider.create(props)
     assert not provider.diff(created.id, created.outs, props).changes
@@ -208,7 +209,7 @@ def test_a_ca_rotation_is_finished_once_the_new_ca_alone_connects(env: EmulatedL
     chain.created["trust"] = updated
     props = chain.check_props(timeout=10)
     props["expected"]["ca_fingerprints"] = [fingerprint(new_ca)]
-    result = RemoteConnectionCheckProvider().create(props)
+    result = RemoteConnectionCheckProvider(EceLocalSide()).create(props)
     assert result.outs["retired_certificates"] == normalise([old_ca])
     entry = next(e for e in env.direct_entries() if e["name"] == f"ece-eck-remote-{ALIAS}")
     assert normalise([c["pem"] for c in entry["certificates"]]) == normalise([new_ca])
@@ -224,7 +225,7 @@ def test_a_rotation_the_remote_has_not_finished_keeps_both_cas(env: EmulatedLink
     props = chain.check_props(timeout=1.5)
     props["expected"]["ca_fingerprints"] = [fingerprint(OTHER_CA.certificate_pem)]
     with pytest.raises(RemoteConnectionError, match="does not connect with the new CA alone"):
-        RemoteConnectionCheckProvider().create(props)
+        RemoteConnectionCheckProvider(EceLocalSide()).create(props)
     entry = next(e for e in env.direct_entries() if e["name"] == f"ece-eck-remote-{ALIAS}")
     assert set(normalise([c["pem"] for c in entry["certificates"]])) == set(
         normalise([OTHER_CA.certificate_pem, old_ca])
@@ -238,7 +239,7 @@ def test_an_alias_the_local_cluster_does_not_know_is_named_as_not_configured(env
     chain.build()
     props = {**chain.check_props(), "alias": "nobody"}
     with pytest.raises(RemoteConnectionError) as raised:
-        RemoteConnectionCheckProvider().create(props)
+        RemoteConnectionCheckProvider(EceLocalSide()).create(props)
     message = str(raised.value)
     assert "alias 'nobody' is not configured on the local cluster" in message, message
 
@@ -258,7 +259,7 @@ def test_before_resolve_cluster_existed_a_cross_cluster_search_is_the_probe(env:
         )
         chain = Chain(env)
         chain.build()
-        created = RemoteConnectionCheckProvider().create(chain.check_props(timeout=10))
+        created = RemoteConnectionCheckProvider(EceLocalSide()).create(chain.check_props(timeout=10))
         assert created.outs["connected"] is True
         paths = [
             (entry["method"], entry["path"], entry["status"])
@@ -269,7 +270,7 @@ def test_before_resolve_cluster_existed_a_cross_cluster_search_is_the_probe(env:
         env.control(env.remote, "PUT", "rcs", {"state": "down"})
         try:
             with pytest.raises(RemoteConnectionError) as raised:
-                RemoteConnectionCheckProvider().update("x", created.outs, chain.check_props(timeout=1.5))
+                RemoteConnectionCheckProvider(EceLocalSide()).update("x", created.outs, chain.check_props(timeout=1.5))
         finally:
             env.control(env.remote, "PUT", "rcs", {"state": "up"})
         assert "did not connect within" in str(raised.value)

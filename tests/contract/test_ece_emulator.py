@@ -330,6 +330,16 @@ def test_basic_auth_and_api_key_are_both_accepted(ece: Ece) -> None:
     ece.call("GET", DEPLOYMENT, 200, auth=None, headers={"Authorization": f"Basic {token}"})
 
 
+def test_an_api_key_left_out_is_revoked_and_a_new_one_works(ece: Ece) -> None:
+    ece.control("POST", "api-keys", {"api_keys": [API_KEY, "second-key-0123456789"]})
+    ece.call("GET", DEPLOYMENT, 200)
+    ece.call("GET", DEPLOYMENT, 200, auth=None, headers={"Authorization": "ApiKey second-key-0123456789"})
+    ece.control("POST", "api-keys", {"api_keys": ["second-key-0123456789"]})
+    assert ece.call("GET", DEPLOYMENT, 401).json()["errors"][0]["code"] == "root.unauthenticated"
+    ece.call("GET", DEPLOYMENT, 200, auth=None, headers={"Authorization": "ApiKey second-key-0123456789"})
+    ece.call("GET", DEPLOYMENT, 200, auth=(USERNAME, PASSWORD))  # basic auth is another user's, untouched
+
+
 # --- PUT /deployments/{id}: trust -------------------------------------------------------------------------------
 def test_put_adds_a_direct_entry_keeps_the_others_and_runs_a_plan(ece: Ece) -> None:
     ece.control("POST", "plan-duration", {"seconds": SLOW_PLAN_SECONDS})

@@ -142,8 +142,9 @@ def test_one_link_chains_every_output_into_the_right_input() -> None:
     assert settings.urn in check.dependencies and trust.urn in check.dependencies and keystore.urn in check.dependencies
     assert trust.urn in settings.dependencies and keystore.urn in settings.dependencies
     assert role.inputs["role"]["remote_indices"][0]["clusters"] == ["logs"]
-    for record in (key, trust, keystore, settings, check):
-        assert unwrap_secret(record.inputs.get("credentials") or record.inputs.get("ece_credentials"))[1]
+    # no ECE credential is an input: a reference, resolved by the provider when it calls ECE
+    for record in (trust, keystore, settings, check):
+        assert (record.inputs.get("credentials") or record.inputs.get("ece_credentials")) == {"from": "ece"}
 
 
 def exporting_run() -> dict[str, Any]:
@@ -316,6 +317,9 @@ def test_the_certificate_model_chains_the_ece_ca_into_every_node_set_and_the_eck
     assert settings.inputs["server_name"] == "logs-es-transport.elastic.svc"
     check = by_name(mocks, CHECK, "search-logs-connection")
     assert check.inputs["requires_credentials"] is False
+    # the scope must let ECK's node names in (`*.elastic.es.local`); the check names one when it does not
+    assert check.inputs["expected"]["node_names"] == ["logs-es-master-0.node.logs.elastic.es.local"]
+    assert check.inputs["expected"]["node_names"][0].endswith("." + trust.inputs["scope_id"])
     wait = mocks.one(WAIT)
     assert wait.inputs["service"] == "logs-es-transport"
 

@@ -1,0 +1,117 @@
+"""`EceLocalSide`: what the connection check may ask of the ECE side of a link, without knowing ECE.
+
+The link hands the check an `EceLocalSide` and the trust details (`details`: ECE connection and credentials,
+deployment, Elasticsearch resource, trust entry name, retiring certificates, plan timeout). The check calls it to
+finish a CA rotation once the link is up with both CAs trusted, and to say what is wrong on the ECE side when the link
+does not connect. Stateless, so it pickles by reference into the dynamic provider.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .. import names
+from ..pem import fingerprint
+from .client import EceApiError, EceClient, EceConnection, auth_from_props
+from .trust import EntryRef, change_entry, entry_body, entry_pems, find_entry, normalise, remove_certificates
+
+
+def _client(details: Mapping[str, Any]) -> EceClient:
+    return EceClient(EceConnection.from_props(details["ece"]), auth_from_props(details["ece_credentials"]))
+
+
+def _ref(details: Mapping[str, Any]) -> EntryRef:
+    return EntryRef(details["deployment_id"], details.get("ref_id") or "_main", details["entry_name"])
+
+
+class EceLocalSide:
+    """Trust and keystore on an ECE deployment, seen from the connection check."""
+
+    def finish_rotation(self, details: Mapping[str, Any], confirm: Callable[[], bool]) -> list[str] | None:
+        """Drop the retiring CAs, then `confirm()` the link over a fresh handshake. Returns the CAs retired (none when
+        no rotation is under way), or None when the link did not confirm: the retiring CAs are then trusted again."""
+        retiring = normalise(details.get("retiring_certificates") or [])
+        if not retiring:
+            return []
+        client, ref = _client(details), _ref(details)
+        plan_timeout = float(details.get("plan_timeout_seconds") or 600)
+        remove_certificates(client, ref, retiring, plan_timeout)
+        if confirm():
+            return retiring
+
+        def restore(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+            if entry is None:
+                return None
+            pems = normalise(entry_pems(entry) + retiring)
+            model = "api-key" if entry.get("type") == "proxy" else "certificate"
+            return entry_body(ref.name, model, pems, entry.get("uid"), entry.get("scope_id"))
+
+        change_entry(client, ref, restore, plan_timeout)
+        return None
+
+    def credentials_hint(self, details: Mapping[str, Any], alias: str) -> str:
+        """Why no credentials are loaded for `alias`, when the keystore shows it (another alias's key)."""
+        try:
+            keys = sorted(_client(details).get_keystore(details["deployment_id"], details.get("ref_id") or "_main"))
+        except EceApiError:
+            return ""
+        wanted = names.keystore_credentials_key(alias)
+        others = [key for key in keys if key.startswith("cluster.remote.") and key.endswith(".credentials")]
+        if wanted in keys:
+            return "; the keystore holds it, but the deployment has not loaded it (keystore reload or restart)"
+        return f"; the keystore holds {', '.join(others)} (alias mismatch?)" if others else ""
+
+    def ca_problem(self, details: Mapping[str, Any], fingerprints: list[str]) -> str | None:
+        """Whether the deployment trusts one of the remote's CA `fingerprints` in our trust entry."""
+        ref = _ref(details)
+        try:
+            entry = find_entry(_client(details).get_deployment(ref.deployment_id).trust(ref.ref_id), ref.name)
+        except EceApiError as error:
+            return f"CA: could not read the deployment's trust ({error})"
+        trusted = {fingerprint(pem) for pem in entry_pems(entry)}
+        if set(fingerprints) & trusted:
+            return None
+        return "CA: the deployment does not trust the remote's CA (trust entry missing or holds another certificate)"
+
+    def restriction_problem(self, details: Mapping[str, Any], node_names: list[str]) -> str | None:
+        """Whether our entry's subject-name restriction lets the remote's nodes in (TLS-certificate model)."""
+        ref = _ref(details)
+        try:
+            entry = find_entry(_client(details).get_deployment(ref.deployment_id).trust(ref.ref_id), ref.name)
+        except EceApiError:
+            return None  # ca_problem says it already
+        patterns = trusted_node_patterns(entry or {})
+        if entry is None or patterns is None or not node_names:
+            return None
+        if any(_matches(pattern, name) for pattern in patterns for name in node_names):
+            return None
+        shown = ", ".join(patterns) or "none"
+        return (
+            f"trust restriction: entry '{ref.name}' (scope_id '{entry.get('scope_id')}') trusts node names matching "
+            f"[{shown}], but the remote's nodes are named like '{node_names[0]}'"
+        )
+
+
+def trusted_node_patterns(entry: Mapping[str, Any]) -> list[str] | None:
+    """The node names a direct entry trusts, as Elasticsearch trust-restriction patterns; None when it restricts
+    nothing (`type: proxy`, the API-key model). The swagger: `scope_id` is "any suitable suffix for clusters using the
+    CA certificate of this trust", `trust_all` trusts "all clusters matching the scope id", an allowlisted cluster
+    id narrows it, `additional_node_names` are exact names. The exact pattern ECE writes is not public: `*.<scope>`
+    is the reading of "suffix" (the emulator applies the same, emulators/elasticsearch/restrictions.py)."""
+    if entry.get("type") == "proxy":
+        return None
+    scope = entry.get("scope_id")
+    patterns: list[str] = []
+    if scope and entry.get("trust_all"):
+        patterns.append(f"*.{scope}")
+    elif scope:
+        patterns.extend(f"*.node.{cluster}.{scope}" for cluster in entry.get("trust_allowlist") or [])
+    patterns.extend(str(name) for name in entry.get("additional_node_names") or [])
+    return patterns
+
+
+def _matches(pattern: str, name: str) -> bool:
+    """Elasticsearch's `Automatons.predicate` wildcard: `*` is any run of characters, dots included."""
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), name) is not None

@@ -1,0 +1,67 @@
+"""The ECE side and the Elasticsearch side meet only in the link; settings parsing and the HTTP layer depend on no
+provider and know no Pulumi. Checked on the import statements of each module, so a shortcut shows here first."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2] / "components"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Absolute names of what `path` imports (relative imports resolved against its package)."""
+    package = path.relative_to(ROOT.parent).with_suffix("").parts[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = list(package[: len(package) - node.level + 1]) if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def modules(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).glob("*.py")) if folder else sorted(ROOT.glob("*.py"))
+
+
+RULES = [
+    ("elasticsearch", ("components.ece", "components.eck", "components.link", "components.settings")),
+    ("ece", ("components.elasticsearch", "components.eck", "components.link", "components.settings")),
+    ("settings", ("components.ece", "components.elasticsearch", "components.eck", "components.link", "pulumi")),
+]
+
+
+@pytest.mark.parametrize(("folder", "forbidden"), RULES, ids=[rule[0] for rule in RULES])
+def test_a_side_imports_nothing_of_the_other(folder: str, forbidden: tuple[str, ...]) -> None:
+    offending = {
+        f"{path.name}: {name}"
+        for path in modules(folder)
+        for name in imported_modules(path)
+        if any(name == prefix or name.startswith(prefix + ".") or name.startswith(prefix + "_") for prefix in forbidden)
+    }
+    assert not offending, sorted(offending)
+
+
+def test_the_http_layer_knows_no_pulumi_and_no_provider() -> None:
+    names = imported_modules(ROOT / "http.py")
+    assert not {name for name in names if name.split(".")[0] == "pulumi"}
+    assert not {name for name in names if name.startswith(("components.ece", "components.elasticsearch"))}
+
+
+def test_the_boundary_check_sees_a_relative_import_across_sides(tmp_path: Path) -> None:
+    """The checker itself: `from ..ece.trust import x` inside components/elasticsearch resolves to components.ece."""
+    fake = ROOT / "elasticsearch" / "connection_check.py"
+    names = imported_modules(fake)
+    assert "components.elasticsearch.remote_settings" in names  # `from .remote_settings import ...`
+    probe = ROOT / "elasticsearch" / "_boundary_probe_tmp.py"
+    probe.write_text("from ..ece.trust import normalise\n")
+    try:
+        assert "components.ece.trust" in imported_modules(probe)
+    finally:
+        probe.unlink()

@@ -47,7 +47,9 @@ def _snapshot(client: KubeClient, props: dict[str, Any]) -> tuple[dict[str, Any]
         secret = client.get("secrets", namespace, secret_name)
         value = secret_value(secret, key) if secret else None
         if value:
-            values[output] = value
+            # The password is only awaited: it is read from the Secret whenever an operation needs it
+            # (credentials.py), so that it never lives in state.
+            values[output] = "" if output == "elastic_password" else value
         else:
             missing.append(
                 f"Secret {namespace}/{secret_name} (key '{key}')" if secret else f"Secret {namespace}/{secret_name}"
@@ -95,7 +97,10 @@ class EckOperatorOutputsProvider(ConfiguredProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = changed_keys(olds, news, INPUTS)
-        return DiffResult(changes=bool(changes), replaces=[], delete_before_replace=False)
+        # State written by an earlier version holds the password: an update (reads only) takes it out.
+        return DiffResult(
+            changes=bool(changes) or bool(olds.get("elastic_password")), replaces=[], delete_before_replace=False
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         values = _wait(props, float(props["timeout_seconds"]))

@@ -25,27 +25,25 @@ class EckRemoteClusterArgs:
     """TLS-certificate model: the ECE deployments' CAs and trust restrictions, mounted into every nodeSet."""
 
 
-class EckRemoteCluster(pulumi.ComponentResource):
-    elasticsearch: k8s.apiextensions.CustomResource
-    service: k8s.core.v1.Service | None
-    operator_outputs: EckOperatorOutputs | None
+class EckElasticsearch(pulumi.ComponentResource):
+    """The cluster itself: the `Elasticsearch` resource and what it references or mounts (the user-managed CA, the
+    ECE trust material, the render-mode `elastic` Secret). They share `eckClusters[].protect` (Pulumi refuses to
+    delete or replace them) and `retainOnDelete` (a delete leaves them running), so a protected or retained cluster
+    never loses an object its pods need. Absent for a cluster owned elsewhere (`managed: false`)."""
 
-    ca_certificate: pulumi.Output[str | None]
-    """PEM of the CA the local cluster must trust; None when the endpoint is publicly trusted."""
-    address: pulumi.Output[str]
-    """`host:port` of the remote cluster server as seen from outside Kubernetes (IPv6 bracketed)."""
-    server_name: pulumi.Output[str]
-    http_url: pulumi.Output[str]
-    http_ca_certificate: pulumi.Output[str | None]
-    elastic_password: pulumi.Output[str]
-    """Secret."""
+    resource: k8s.apiextensions.CustomResource
 
-    def __init__(self, name: str, args: EckRemoteClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(names.type_token("EckRemoteCluster"), name, None, opts)
+    def __init__(self, name: str, args: EckRemoteClusterArgs, opts: pulumi.ResourceOptions) -> None:
+        super().__init__(names.type_token("EckElasticsearch"), name, None, opts)
         cluster = args.cluster
-        child = pulumi.ResourceOptions(parent=self)
+        # These were children of `EckRemoteCluster` before this component: the alias keeps them (no replacement).
+        child = pulumi.ResourceOptions(
+            parent=self,
+            protect=cluster.protect,
+            retain_on_delete=cluster.retain_on_delete,
+            aliases=[pulumi.Alias(parent=opts.parent)],
+        )
         prerequisites: list[pulumi.Resource] = []
-
         if cluster.elastic_password is not None:
             # Render mode only: the manifest carries the password of the cluster it will be applied to.
             prerequisites.append(
@@ -79,64 +77,24 @@ class EckRemoteCluster(pulumi.ComponentResource):
                     opts=child,
                 )
             )
-
         ece_ca_files = None
         if args.ece_trust is not None:
-            prerequisites += self._ece_trust(name, cluster, args.ece_trust)
+            prerequisites += self._ece_trust(name, cluster, args.ece_trust, child)
             ece_ca_files = args.ece_trust.file_names
-        spec = eck_spec.elasticsearch_spec(cluster, ece_ca_files)
-        self.elasticsearch = k8s.apiextensions.CustomResource(
+        self.resource = k8s.apiextensions.CustomResource(
             f"{name}-elasticsearch",
             api_version=eck_spec.ELASTICSEARCH_API_VERSION,
             kind="Elasticsearch",
             metadata=eck_spec.elasticsearch_metadata(cluster),
-            spec=spec,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=prerequisites),
+            spec=eck_spec.elasticsearch_spec(cluster, ece_ca_files),
+            opts=child.merge(pulumi.ResourceOptions(depends_on=prerequisites)),
         )
+        self.register_outputs({})
 
-        self.service = None
-        if cluster.remote_cluster_server.exposure is Exposure.OWN_SERVICE:
-            metadata, service_spec = eck_spec.own_load_balancer_service(cluster)
-            # Our wait below reads the LoadBalancer address; the provider's own await would also wait for ready
-            # pods behind the Service, which a first `up` on a new cluster does not need.
-            metadata["annotations"] = {**metadata.get("annotations", {}), "pulumi.com/skipAwait": "true"}
-            self.service = k8s.core.v1.Service(
-                f"{name}-remote-cluster-lb", metadata=metadata, spec=service_spec, opts=child
-            )
-
-        self.operator_outputs = None
-        awaited = self._awaited_objects(cluster)
-        if not args.kubernetes.render_only and any(awaited.values()):
-            self.operator_outputs = EckOperatorOutputs(
-                f"{name}-operator-outputs",
-                namespace=cluster.namespace,
-                context=args.kubernetes.context,
-                timeout_seconds=cluster.wait_timeout_seconds,
-                **awaited,
-                opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[self.elasticsearch, *([self.service] if self.service else [])]
-                ),
-            )
-
-        self.ca_certificate = self._ca_certificate(cluster)
-        self.address = self._address(cluster)
-        self.server_name = pulumi.Output.from_input(cluster.server_name)
-        self.http_url = pulumi.Output.from_input(cluster.http.url)
-        self.http_ca_certificate = self._http_ca(cluster)
-        self.elastic_password = self._password(cluster)
-        self.register_outputs(
-            {
-                "caCertificate": self.ca_certificate,
-                "address": self.address,
-                "serverName": self.server_name,
-                "httpUrl": self.http_url,
-                "httpCaCertificate": self.http_ca_certificate,
-                "elasticPassword": self.elastic_password,
-            }
-        )
-
-    def _ece_trust(self, name: str, cluster: EckCluster, material: EceTrustMaterial) -> list[pulumi.Resource]:
-        child = pulumi.ResourceOptions(parent=self)
+    @staticmethod
+    def _ece_trust(
+        name: str, cluster: EckCluster, material: EceTrustMaterial, child: pulumi.ResourceOptions
+    ) -> list[pulumi.Resource]:
         labels = names.managed_labels(cluster.name)
         secret = k8s.core.v1.Secret(
             f"{name}-ece-ca",
@@ -160,6 +118,77 @@ class EckRemoteCluster(pulumi.ComponentResource):
             opts=child,
         )
         return [secret, config_map]
+
+
+class EckRemoteCluster(pulumi.ComponentResource):
+    cluster_objects: EckElasticsearch | None
+    """The cluster's own objects; None for a cluster owned elsewhere (`managed: false`), which is only read."""
+    elasticsearch: k8s.apiextensions.CustomResource | None
+    service: k8s.core.v1.Service | None
+    operator_outputs: EckOperatorOutputs | None
+
+    ca_certificate: pulumi.Output[str | None]
+    """PEM of the CA the local cluster must trust; None when the endpoint is publicly trusted."""
+    address: pulumi.Output[str]
+    """`host:port` of the remote cluster server as seen from outside Kubernetes (IPv6 bracketed)."""
+    server_name: pulumi.Output[str]
+    http_url: pulumi.Output[str]
+    http_ca_certificate: pulumi.Output[str | None]
+
+    def __init__(self, name: str, args: EckRemoteClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(names.type_token("EckRemoteCluster"), name, None, opts)
+        cluster = args.cluster
+        self.cluster_objects, self.elasticsearch = None, None
+        if cluster.managed:
+            self.cluster_objects = EckElasticsearch(
+                name, args, pulumi.ResourceOptions(parent=self, protect=cluster.protect)
+            )
+            self.elasticsearch = self.cluster_objects.resource
+        cluster_resource = [self.elasticsearch] if self.elasticsearch is not None else []
+
+        self.service = None
+        if cluster.remote_cluster_server.exposure is Exposure.OWN_SERVICE:
+            metadata, service_spec = eck_spec.own_load_balancer_service(cluster)
+            # Our wait below reads the LoadBalancer address; the provider's own await would also wait for ready
+            # pods behind the Service, which a first `up` on a new cluster does not need.
+            metadata["annotations"] = {**metadata.get("annotations", {}), "pulumi.com/skipAwait": "true"}
+            # After the cluster's own objects: a refused replacement of those (protected) comes first.
+            self.service = k8s.core.v1.Service(
+                f"{name}-remote-cluster-lb",
+                metadata=metadata,
+                spec=service_spec,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_resource),
+            )
+
+        self.operator_outputs = None
+        awaited = self._awaited_objects(cluster)
+        if not args.kubernetes.render_only and any(awaited.values()):
+            self.operator_outputs = EckOperatorOutputs(
+                f"{name}-operator-outputs",
+                namespace=cluster.namespace,
+                context=args.kubernetes.context,
+                timeout_seconds=cluster.wait_timeout_seconds,
+                **awaited,
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[*cluster_resource, *([self.service] if self.service else [])]
+                ),
+            )
+
+        self.ca_certificate = self._ca_certificate(cluster)
+        self.address = self._address(cluster)
+        self.server_name = pulumi.Output.from_input(cluster.server_name)
+        self.http_url = pulumi.Output.from_input(cluster.http.url)
+        self.http_ca_certificate = self._http_ca(cluster)
+        # No `elastic` password here: whoever needs it reads the Secret when it calls (link.elastic_credentials).
+        self.register_outputs(
+            {
+                "caCertificate": self.ca_certificate,
+                "address": self.address,
+                "serverName": self.server_name,
+                "httpUrl": self.http_url,
+                "httpCaCertificate": self.http_ca_certificate,
+            }
+        )
 
     @staticmethod
     def _awaited_objects(cluster: EckCluster) -> dict[str, str | None]:
@@ -198,8 +227,20 @@ class EckRemoteCluster(pulumi.ComponentResource):
             return self.operator_outputs.http_ca_certificate.apply(lambda pem: pem or None)
         return pulumi.Output.from_input(None)
 
-    def _password(self, cluster: EckCluster) -> pulumi.Output[str]:
-        if cluster.elastic_password is not None:
-            return pulumi.Output.secret(cluster.elastic_password.reveal())
-        assert self.operator_outputs is not None
-        return pulumi.Output.secret(self.operator_outputs.elastic_password.apply(lambda p: p or ""))
+
+class EckClusterProtection(pulumi.ComponentResource):
+    """First in line when a protected cluster would be deleted. Pulumi refuses a protected resource only when its turn
+    comes, and a delete runs in reverse dependency order: on `destroy --skip-preview` (Pulumi 3.260, observed) the
+    link and every other resource go before the `Elasticsearch` resource is refused. This component owns nothing and
+    depends on every other resource of the stack, so it is the first delete of all; it carries the cluster's
+    `protect`, and Pulumi's refusal here stops the run before anything else is changed. It is declared for every
+    cluster the stack owns, protected or not, so that `protect: false` then `destroy` works."""
+
+    def __init__(self, cluster: EckCluster, everything: list[pulumi.Resource]) -> None:
+        super().__init__(
+            names.type_token("EckClusterProtection"),
+            cluster.name,
+            None,
+            pulumi.ResourceOptions(protect=cluster.protect, depends_on=everything),
+        )
+        self.register_outputs({})

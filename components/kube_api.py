@@ -130,14 +130,37 @@ class KubeClient:
         return cls(load_target(context))
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-        path = {"secrets": "api/v1", "services": "api/v1", "endpoints": "api/v1", "configmaps": "api/v1"}[kind]
+        path, singular = NAMESPACED[kind]
         response = self.http.request(
-            f"get {kind[:-1]} {namespace}/{name}", "GET", f"{path}/namespaces/{namespace}/{kind}/{name}", ok=(200, 404)
+            f"get {singular} {namespace}/{name}", "GET", f"{path}/namespaces/{namespace}/{kind}/{name}", ok=(200, 404)
         )
         if response.status_code == 404:
             return None
         result: dict[str, Any] = response.json()
         return result
+
+    def get_definition(self, name: str) -> dict[str, Any] | None:
+        """A CustomResourceDefinition, or None when it is absent or this user may not read it (cluster scope)."""
+        response = self.http.request(
+            f"get customresourcedefinition {name}",
+            "GET",
+            f"apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}",
+            ok=(200, 403, 404),
+        )
+        if response.status_code != 200:
+            return None
+        result: dict[str, Any] = response.json()
+        return result
+
+
+NAMESPACED = {
+    "secrets": ("api/v1", "secret"),
+    "services": ("api/v1", "service"),
+    "endpoints": ("api/v1", "endpoints"),
+    "configmaps": ("api/v1", "configmap"),
+    "elasticsearches": ("apis/elasticsearch.k8s.elastic.co/v1", "elasticsearch"),
+}
+"""The API path and the singular name (in error messages) of each namespaced kind `KubeClient.get` reads."""
 
 
 def secret_value(secret: dict[str, Any], key: str) -> str | None:

@@ -77,6 +77,23 @@ class EckLinkEndArgs:
     cluster: EckCluster
     remote: EckRemoteCluster
     stack: str
+    kubernetes_context: str | None = None
+    """The kubeconfig context where the operator's `elastic` user Secret is read when the key is managed."""
+
+
+def elastic_credentials(args: EckLinkEndArgs) -> dict[str, Any]:
+    """Where the remote's `elastic` password is found when an operation needs it: the operator's Secret, or the stack
+    config when the program renders manifests with a password of its own. A reference, so it is never in state."""
+    cluster = args.cluster
+    if cluster.elastic_password is not None:
+        return credentials.stack_secret_reference("eckClusters", cluster.name, "elasticPassword", username="elastic")
+    return credentials.kubernetes_secret_reference(
+        context=args.kubernetes_context,
+        namespace=cluster.namespace,
+        name=names.es_elastic_user_secret(cluster.name),
+        key="elastic",
+        username="elastic",
+    )
 
 
 class EckLinkEnd(pulumi.ComponentResource):
@@ -97,9 +114,7 @@ class EckLinkEnd(pulumi.ComponentResource):
                 "insecure": args.cluster.http.insecure_skip_verify,
             }
         )
-        remote_credentials: pulumi.Output[dict[str, Any]] = pulumi.Output.secret(  # type: ignore[arg-type]
-            remote.elastic_password.apply(lambda p: {"username": "elastic", "password": p})
-        )
+        remote_credentials = elastic_credentials(args)
         self.api_key = None
         self.api_key_access = None
         encoded: pulumi.Output[str | None] = pulumi.Output.from_input(None)
@@ -122,7 +137,9 @@ class EckLinkEnd(pulumi.ComponentResource):
                 f"{name}-api-key-access",
                 target=remote_target,
                 credentials=remote_credentials,
-                key_id=self.api_key.key_id,
+                # The key's resource id is its id, and stays known in a preview of an update (its outputs do not):
+                # only a new key (a replacement) replaces what depends on it.
+                key_id=self.api_key.id,
                 key_grants_hash=self.api_key.grants_hash,
                 key_expires_at=self.api_key.expires_at,
                 access=link.access,

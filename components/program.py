@@ -9,9 +9,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.config import get_config
 
+from . import eck_spec
 from .ece.deployment_ca import EceDeploymentCa
 from .eck_ece_trust import EceTrustMaterial, ca_file_name
-from .eck_remote_cluster import EckRemoteCluster, EckRemoteClusterArgs
+from .eck_remote_cluster import EckClusterProtection, EckRemoteCluster, EckRemoteClusterArgs
+from .kube_api import KubeClient
 from .link import (
     EckLinkEnd,
     EckLinkEndArgs,
@@ -21,7 +23,7 @@ from .link import (
     ece_credentials,
     ece_props,
 )
-from .settings import EckCluster, Link, Scope, SecurityModel, Settings, load_settings
+from .settings import EckCluster, Exposure, Link, Scope, SecurityModel, Settings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -74,10 +76,34 @@ def ece_trust_for(settings: Settings, cluster: EckCluster, cas: dict[str, EceDep
     )
 
 
-def eck_side(settings: Settings) -> dict[str, EckRemoteCluster]:
+def check_owned_elsewhere(settings: Settings) -> None:
+    """`managed: false`: read each such cluster's live `Elasticsearch` resource (and, for the operator's Service as
+    LoadBalancer, the installed CRD) before any resource is declared, so a cluster that cannot serve the link stops
+    `preview` and `up` with the YAML its owner must add, and nothing is changed. `destroy` and `refresh` do not run
+    the program, so they never depend on it."""
+    client: KubeClient | None = None
+    for index, cluster in enumerate(settings.eck_clusters):
+        if cluster.managed:
+            continue
+        client = client or KubeClient.from_kubeconfig(settings.kubernetes.context)
+        live = client.get("elasticsearches", cluster.namespace, cluster.name)
+        operator_service = cluster.remote_cluster_server.exposure is Exposure.OPERATOR_SERVICE
+        definition = client.get_definition(eck_spec.ELASTICSEARCH_CRD) if operator_service and live else None
+        eck_spec.check_owner_manifest(f"eckClusters[{index}]", cluster, live, definition)
+
+
+def declares_kubernetes_objects(cluster: EckCluster) -> bool:
+    """The cluster's own objects, or our LoadBalancer Service in front of a cluster owned elsewhere."""
+    return cluster.managed or cluster.remote_cluster_server.exposure is Exposure.OWN_SERVICE
+
+
+def eck_side(settings: Settings, declared: list[pulumi.Resource]) -> dict[str, EckRemoteCluster]:
     if not settings.eck_clusters:
         return {}
-    provider = kubernetes_provider(settings)
+    needs_provider = any(declares_kubernetes_objects(cluster) for cluster in settings.eck_clusters)
+    options = (
+        pulumi.ResourceOptions(providers={"kubernetes": kubernetes_provider(settings)}) if needs_provider else None
+    )
     remotes = {}
     cas: dict[str, EceDeploymentCa] = {}
     for cluster in settings.eck_clusters:
@@ -88,7 +114,7 @@ def eck_side(settings: Settings) -> dict[str, EckRemoteCluster]:
                 kubernetes=settings.kubernetes,
                 ece_trust=ece_trust_for(settings, cluster, cas),
             ),
-            opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+            opts=options,
         )
         pulumi.export(
             f"eck-{cluster.name}",
@@ -98,17 +124,33 @@ def eck_side(settings: Settings) -> dict[str, EckRemoteCluster]:
                 "caCertificate": remotes[cluster.name].ca_certificate,
             },
         )
+    declared += [*remotes.values(), *cas.values()]
     return remotes
 
 
 def eck_half(settings: Settings, link: Link, remotes: dict[str, EckRemoteCluster]) -> EckLinkEndArgs:
     cluster = settings.eck_cluster(link.eck_cluster)
-    return EckLinkEndArgs(link=link, cluster=cluster, remote=remotes[cluster.name], stack=settings.stack)
+    return EckLinkEndArgs(
+        link=link,
+        cluster=cluster,
+        remote=remotes[cluster.name],
+        stack=settings.stack,
+        kubernetes_context=settings.kubernetes.context,
+    )
+
+
+def protect_clusters(settings: Settings, declared: list[pulumi.Resource]) -> None:
+    """One `EckClusterProtection` per cluster the stack owns, declared last, depending on everything else."""
+    for cluster in settings.eck_clusters:
+        if cluster.managed:
+            EckClusterProtection(cluster, list(declared))
 
 
 def run() -> None:
     settings = read_settings()
-    remotes = eck_side(settings)
+    check_owned_elsewhere(settings)
+    declared: list[pulumi.Resource] = []
+    remotes = eck_side(settings, declared)
     reference = pulumi.StackReference(settings.remote_stack) if settings.remote_stack else None
     link_outputs: dict[str, Any] = {}
     link_ends: dict[str, Any] = {}
@@ -116,6 +158,7 @@ def run() -> None:
     for link in settings.links:
         if settings.scope is Scope.ECK:
             half = EckLinkEnd(f"{link.key}-eck", eck_half(settings, link, remotes))
+            declared.append(half)
             link_ends[link.alias] = half.exports()
             link_keys[link.alias] = half.secret_exports()
             continue
@@ -131,7 +174,9 @@ def run() -> None:
             link.key,
             RemoteClusterLinkArgs(link=link, ece=settings.ece, deployment=deployment, eck=eck, end=end),
         )
+        declared.append(local)
         link_outputs[link.key] = local.outputs()
+    protect_clusters(settings, declared)
     if link_ends:
         pulumi.export("linkEnds", link_ends)
         pulumi.export("linkKeys", pulumi.Output.secret(link_keys))

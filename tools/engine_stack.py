@@ -52,6 +52,7 @@ def link_config(
                 "transportCa": {"source": "supplied", "certificateFile": str(env.workdir / "remote-ca.pem")},
                 "serverName": SERVER_NAME,
                 "http": {"url": env.remote.url},
+                "protect": False,  # these stacks end with `destroy` (the default, true, refuses it)
             }
         ],
         "ece": {"url": env.ece.url, "planTimeoutSeconds": 30},

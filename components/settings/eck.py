@@ -185,11 +185,16 @@ def eck_cluster(key: str, raw: Any, reader: Reader, secrets: Mapping[str, Any], 
     version = v.es_version(f"{key}.version", node.get("version"), api_key_model=model is SecurityModel.API_KEY)
     operator = v.eck_version(f"{key}.operatorVersion", node.get("operatorVersion", DEFAULT_ECK_VERSION))
     secret = secrets_for(secrets, name)
-    node_sets = _node_sets(f"{key}.nodeSets", node.get("nodeSets"))
+    managed, protect, retain = _ownership(key, node, target)
+    node_sets: tuple[NodeSet, ...] = ()
+    if managed:
+        node_sets = _node_sets(f"{key}.nodeSets", node.get("nodeSets"))
     for index, node_set in enumerate(node_sets):
         v.statefulset_name(f"{key}.nodeSets[{index}].name", name, node_set.name, node_set.count)
     server = _remote_cluster_server(f"{key}.remoteClusterServer", node.get("remoteClusterServer"), operator, model)
     transport_ca = _transport_ca(f"{key}.transportCa", node.get("transportCa"), reader, secret, name)
+    if not managed:
+        _check_owned_elsewhere(key, node, model, server, transport_ca)
     default_name = (
         names.default_server_name(name, namespace)
         if model is SecurityModel.API_KEY
@@ -232,7 +237,69 @@ def eck_cluster(key: str, raw: Any, reader: Reader, secrets: Mapping[str, Any], 
         http=http,
         elastic_password=Secret(password) if password is not None else None,
         wait_timeout_seconds=timeout,
+        managed=managed,
+        protect=protect,
+        retain_on_delete=retain,
     )
+
+
+def _ownership(key: str, node: Mapping[str, Any], target: KubernetesTarget) -> tuple[bool, bool, bool]:
+    """`managed`, `protect` and `retainOnDelete`. A cluster owned elsewhere has no resource of ours to keep."""
+    managed = v.require_type(f"{key}.managed", node.get("managed", True), bool, "true or false")
+    if managed:
+        protect = v.require_type(f"{key}.protect", node.get("protect", True), bool, "true or false")
+        retain = v.require_type(f"{key}.retainOnDelete", node.get("retainOnDelete", False), bool, "true or false")
+        return True, protect, retain
+    for option in ("protect", "retainOnDelete"):
+        if option in node:
+            raise SettingsError(
+                f"{key}.{option}",
+                node[option],
+                "a cluster with managed: false has no Elasticsearch resource in this stack: its owner protects it",
+            )
+    if target.render_only:
+        raise SettingsError(
+            f"{key}.managed",
+            False,
+            "kubernetes.renderYamlToDirectory is set (no cluster), but a cluster owned elsewhere is read live",
+        )
+    return False, False, False
+
+
+OWNER_DECIDES = "with managed: false the owner's manifest decides this"
+
+
+def _check_owned_elsewhere(
+    key: str, node: Mapping[str, Any], model: SecurityModel, server: RemoteClusterServer, ca: TransportCa
+) -> None:
+    """What only the `Elasticsearch` resource can carry is refused for a cluster someone else owns."""
+    if "nodeSets" in node:
+        raise SettingsError(f"{key}.nodeSets", node["nodeSets"], OWNER_DECIDES)
+    if model is SecurityModel.CERTIFICATE:
+        raise SettingsError(
+            f"{key}.securityModel",
+            model.value,
+            "the certificate model mounts the ECE CA into every nodeSet, which only the resource's owner can do; "
+            "use the api-key model with managed: false",
+        )
+    if ca.source is CaSource.USER_MANAGED:
+        raise SettingsError(
+            f"{key}.transportCa.source",
+            ca.source.value,
+            f"{OWNER_DECIDES} (spec.transport.tls.certificate); 'eck-managed' reads the CA the operator publishes",
+        )
+    if server.exposure is Exposure.OPERATOR_SERVICE:
+        for option, value in (
+            ("annotations", server.annotations),
+            ("loadBalancerSourceRanges", server.load_balancer_source_ranges),
+            ("loadBalancerClass", server.load_balancer_class),
+        ):
+            if value:
+                raise SettingsError(
+                    f"{key}.remoteClusterServer.{option}",
+                    value,
+                    f"{OWNER_DECIDES} (spec.remoteClusterServer.service), or use exposure 'own-service'",
+                )
 
 
 def _check_renderable(key: str, name: str, server: RemoteClusterServer, ca: TransportCa, password: str | None) -> None:

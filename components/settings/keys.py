@@ -37,6 +37,9 @@ ACCEPTED: Mapping[str, frozenset[str]] = {
             "serverName",
             "http",
             "waitTimeoutSeconds",
+            "managed",
+            "protect",
+            "retainOnDelete",
         }
     ),
     "eckClusters[].nodeSets[]": frozenset({"name", "count", "config", "podTemplate"}),

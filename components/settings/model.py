@@ -104,6 +104,12 @@ class EckCluster:
     elastic_password: Secret | None
     """Render mode only: the password the rendered `<name>-es-elastic-user` Secret carries (no operator to ask)."""
     wait_timeout_seconds: int
+    managed: bool = True
+    """False: someone else owns the `Elasticsearch` resource; the program reads it and declares none of its own."""
+    protect: bool = True
+    """Pulumi's `protect` on the `Elasticsearch` resource and the objects it mounts: destroy and replace are refused."""
+    retain_on_delete: bool = False
+    """Pulumi's `retainOnDelete` on the same objects: a delete drops them from the state and leaves them running."""
 
     @property
     def key(self) -> str:

@@ -70,6 +70,7 @@ class RealLink:
                     "transportCa": {"source": "supplied", "certificateFile": str(self.transport_ca_file)},
                     "serverName": self.remote.server_name,
                     "http": {"url": self.remote.http_url, "caCertificateFile": str(self.remote_ca_file)},
+                    "protect": False,  # the module ends with `destroy` (the default, true, refuses it)
                 }
             ],
             "ece": {"url": self.ece.url, "planTimeoutSeconds": 60},

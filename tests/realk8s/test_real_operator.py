@@ -35,6 +35,7 @@ def real_config(env: EmulatedLink, *, operator_version: str, exposure: str) -> d
                 "remoteClusterServer": {"exposure": exposure, "port": env.rcs["port"]},
                 "http": {"url": env.remote.url},
                 "waitTimeoutSeconds": 180,
+                "protect": False,  # each test ends with `destroy` (tests/realk8s/test_protection.py: the default)
             }
         ],
         "ece": {"url": env.ece.url, "planTimeoutSeconds": 30},

@@ -20,3 +20,10 @@ def eck_cluster(**overrides: Any) -> dict[str, Any]:
 
 def program_config(*clusters: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"eckClusters": list(clusters) or [eck_cluster()], **extra}
+
+
+def owned_elsewhere(**overrides: Any) -> dict[str, Any]:
+    """A cluster whose `Elasticsearch` resource someone else owns (`managed: false`): no nodeSets."""
+    cluster = eck_cluster(managed=False, **overrides)
+    del cluster["nodeSets"]
+    return cluster

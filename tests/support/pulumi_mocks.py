@@ -29,6 +29,10 @@ class Registered:
     dependencies: tuple[str, ...] = ()
     additional_secret_outputs: tuple[str, ...] = ()
     urn: str = ""
+    protect: bool = False
+    retain_on_delete: bool = False
+    aliases: tuple[str, ...] = ()
+    """The parent URN of each alias spec, or each alias URN (whichever the SDK sends the mock monitor)."""
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -43,6 +47,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             record.dependencies = tuple(request.dependencies)
             record.additional_secret_outputs = tuple(request.additionalSecretOutputs)
             record.urn = response.urn
+            record.protect = bool(request.protect)
+            record.retain_on_delete = bool(request.retainOnDelete)
+            record.aliases = (
+                *(alias.spec.parentUrn for alias in request.aliases if alias.HasField("spec")),
+                *request.aliasURNs,
+            )
         return response
 
 

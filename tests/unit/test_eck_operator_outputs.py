@@ -53,7 +53,8 @@ def test_create_waits_for_every_object_then_outputs_their_values(kube) -> None:
     result = EckOperatorOutputsProvider().create(dict(PROPS))
     thread.join()
     assert result.outs["ca_certificate"] == CA.certificate_pem
-    assert result.outs["elastic_password"] == "pw-from-operator"
+    assert "pw-from-operator" not in str(result.outs)  # awaited, never carried: read when an operation needs it
+    assert any(path.endswith("/namespaces/elastic/secrets/quickstart-es-elastic-user") for path, _ in kube.requests)
     assert result.outs["ingress_host"] == "rcs.elb.example.com"
     assert result.outs["namespace"] == "elastic"
     assert all(auth == "Bearer kube-token-123" for _path, auth in kube.requests)
@@ -107,3 +108,15 @@ def test_check_rejects_a_bad_timeout_and_tolerates_unknowns() -> None:
     provider = EckOperatorOutputsProvider()
     assert provider.check({}, {**PROPS, "timeout_seconds": 0}).failures
     assert not provider.check({}, {**PROPS, "namespace": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}).failures
+
+
+def test_a_password_in_state_written_by_an_earlier_version_is_taken_out_by_an_update(kube) -> None:
+    kube.put_secret("elastic", "quickstart-es-transport-certs-public", {"ca.crt": CA.certificate_pem})
+    kube.put_secret("elastic", "quickstart-es-elastic-user", {"elastic": "pw-from-operator"})
+    kube.put_service("elastic", "quickstart-es-remote-cluster", [{"hostname": "rcs.elb.example.com"}])
+    provider = EckOperatorOutputsProvider()
+    olds = {**PROPS, "elastic_password": "pw-from-operator", "ca_certificate": CA.certificate_pem}
+    assert provider.diff("id", olds, dict(PROPS)).changes
+    updated = provider.update("id", olds, dict(PROPS))
+    assert "pw-from-operator" not in str(updated.outs)
+    assert not provider.diff("id", updated.outs, dict(PROPS)).changes

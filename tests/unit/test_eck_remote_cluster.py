@@ -9,7 +9,7 @@ import pytest
 from components.eck_remote_cluster import EckRemoteCluster, EckRemoteClusterArgs
 from components.settings import EckCluster, KubernetesTarget
 from tests.support.certs import make_ca
-from tests.support.configs import eck_cluster, program_config
+from tests.support.configs import eck_cluster, owned_elsewhere, program_config
 from tests.support.pulumi_mocks import RecordingMocks, resolve, run_under_mocks, unwrap_secret
 from tests.unit.test_settings import parse
 
@@ -50,7 +50,6 @@ def build(cluster: EckCluster, mocks: RecordingMocks, *, render_only: bool = Fal
             "server_name": remote.server_name,
             "http_url": remote.http_url,
             "http_ca": remote.http_ca_certificate,
-            "password": remote.elastic_password,
         }
 
     outputs = run_under_mocks(program, mocks)
@@ -67,9 +66,17 @@ def settings_for(secrets: dict[str, Any] | None = None, *, render: bool = False,
 
 
 def assert_children_of_component(mocks: RecordingMocks) -> None:
+    """Every resource descends from the component (directly, or through `EckElasticsearch`)."""
+    by_urn = {record.urn: record for record in mocks.registered}
     for record in mocks.registered:
-        if record.typ != COMPONENT_TYPE:
-            assert f"{COMPONENT_TYPE}$" in record.urn, f"{record.name} is not a child of the component: {record.urn}"
+        if record.typ == COMPONENT_TYPE:
+            continue
+        ancestors = []
+        parent = by_urn.get(record.parent)
+        while parent is not None:
+            ancestors.append(parent.typ)
+            parent = by_urn.get(parent.parent)
+        assert COMPONENT_TYPE in ancestors, f"{record.name} is not a child of the component: {record.urn}"
 
 
 def test_eck_33_exposes_9443_through_the_operators_service() -> None:
@@ -105,7 +112,7 @@ def test_eck_33_exposes_9443_through_the_operators_service() -> None:
     assert out["server_name"].value == "quickstart-es-remote-cluster.elastic.svc"
     assert out["http_url"].value == "https://quickstart-es-http.elastic.svc:9200"
     assert out["http_ca"].value == HTTP_CA.certificate_pem
-    assert out["password"].value == "operator-made-password" and out["password"].secret
+    assert "password" not in out and not hasattr(EckRemoteCluster, "elastic_password")  # read when needed
 
 
 def test_eck_30_to_32_gets_our_own_load_balancer_service() -> None:
@@ -170,7 +177,6 @@ def test_user_managed_transport_ca_is_a_secret_we_own_and_needs_no_wait_for_the_
     wait = mocks.one(WAIT_TYPE)  # only the password is awaited
     assert wait.inputs.get("ca_secret") is None and wait.inputs["password_secret"] == "quickstart-es-elastic-user"
     assert out["ca"].value == USER_CA.certificate_pem
-    assert out["password"].value == "operator-made-password" and out["password"].secret
     assert out["http_ca"].value is None
 
 
@@ -204,7 +210,6 @@ def test_render_mode_declares_manifests_only() -> None:
     assert mocks.by_type(WAIT_TYPE) == []
     assert out["address"].value == "127.0.0.1:19443"
     assert out["ca"].value == USER_CA.certificate_pem
-    assert out["password"].value == "local-password" and out["password"].secret
     user_secret = mocks.one(SECRET_TYPE)
     assert user_secret.inputs["metadata"]["name"] == "quickstart-es-elastic-user"
     assert unwrap_secret(user_secret.inputs["stringData"]) == ({"elastic": "local-password"}, True)
@@ -220,3 +225,51 @@ def test_node_sets_carry_count_config_and_pod_template(node_roles: list[str] | N
     node_set = mocks.one(ES_TYPE).inputs["spec"]["nodeSets"][0]
     assert node_set == {"name": "default", "count": 2, "config": config, "podTemplate": template}
     assert mocks.one(ES_TYPE).inputs["spec"]["version"] == "9.3.2"
+
+
+EE_TYPE = "eceeck:index:EckElasticsearch"
+
+
+def test_the_clusters_own_objects_are_protected_and_keep_their_old_parent_by_alias() -> None:
+    """`EckElasticsearch` holds the resource and what it mounts; they were children of `EckRemoteCluster` before."""
+    mocks = RecordingMocks(outputs=operator_publishes())
+    cluster = settings_for(
+        secrets={"transportCaKey": USER_CA.key_pem},
+        transportCa={"source": "user-managed", "certificate": USER_CA.certificate_pem},
+    )
+    build(cluster, mocks)
+    component, owned = mocks.one(COMPONENT_TYPE), mocks.one(EE_TYPE)
+    es, ca_secret = mocks.one(ES_TYPE), mocks.one(SECRET_TYPE)
+    assert owned.parent == component.urn and owned.protect and not owned.retain_on_delete
+    for record in (es, ca_secret):
+        assert record.parent == owned.urn
+        assert record.protect and not record.retain_on_delete
+        assert record.aliases == (component.urn,)
+    wait = mocks.one(WAIT_TYPE)
+    assert not wait.protect and wait.parent == component.urn and es.urn in wait.dependencies
+
+
+def test_an_unprotected_retained_cluster_and_our_service_after_it() -> None:
+    mocks = RecordingMocks(outputs=operator_publishes())
+    build(settings_for(operatorVersion="3.2.0", protect=False, retainOnDelete=True), mocks)
+    es, service = mocks.one(ES_TYPE), mocks.one(SERVICE_TYPE)
+    assert not es.protect and es.retain_on_delete and not mocks.one(EE_TYPE).protect
+    # the Service is the link's exposure, not the cluster: neither protected nor retained, and registered after it
+    assert not service.protect and not service.retain_on_delete
+    assert es.urn in service.dependencies
+
+
+def test_a_cluster_owned_elsewhere_is_only_read_and_may_get_our_own_service() -> None:
+    mocks = RecordingMocks(outputs=operator_publishes("198.51.100.7"))
+    config = program_config(owned_elsewhere(operatorVersion="3.2.0"))
+    out = build(parse(config).eck_clusters[0], mocks)
+    assert mocks.by_type(ES_TYPE) == [] and mocks.by_type(EE_TYPE) == [] and mocks.by_type(SECRET_TYPE) == []
+    service, wait = mocks.one(SERVICE_TYPE), mocks.one(WAIT_TYPE)
+    assert service.inputs["metadata"]["name"] == "quickstart-es-remote-cluster-lb"
+    assert service.inputs["spec"]["selector"]["elasticsearch.k8s.elastic.co/cluster-name"] == "quickstart"
+    assert service.dependencies == ()
+    assert wait.dependencies == (service.urn,)
+    assert wait.inputs["ca_secret"] == "quickstart-es-transport-certs-public"
+    assert wait.inputs["password_secret"] == "quickstart-es-elastic-user"
+    assert out["address"].value == "198.51.100.7:9443"
+    assert out["ca"].value == OPERATOR_CA.certificate_pem

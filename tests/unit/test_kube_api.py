@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import json
 import stat
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from components.kube_api import KubeconfigError, load_balancer_host, load_target, secret_value
+from components.http import Auth, Tls
+from components.kube_api import KubeClient, KubeconfigError, KubeTarget, load_balancer_host, load_target, secret_value
 from tests.support.certs import make_ca
 
 
@@ -131,3 +135,42 @@ def test_helpers_read_secrets_and_load_balancer_status() -> None:
     )
     assert load_balancer_host({"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.9"}]}}}) == "203.0.113.9"
     assert load_balancer_host({"status": {"loadBalancer": {}}}) is None
+
+
+def test_the_elasticsearch_resource_and_its_crd_are_read_from_their_api_groups() -> None:
+    """Paths as the API server serves them; a CRD this user may not read (403) or that is absent reads as None."""
+    answers = {
+        "/apis/elasticsearch.k8s.elastic.co/v1/namespaces/elastic/elasticsearches/quickstart": (200, {"spec": {}}),
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/elasticsearches.elasticsearch.k8s.elastic.co": (
+            403,
+            {"kind": "Status", "reason": "Forbidden", "message": "cluster scope"},
+        ),
+    }
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: Any) -> None:
+            return
+
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            status, body = answers.get(self.path, (404, {"kind": "Status", "reason": "NotFound"}))
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = KubeClient(KubeTarget(f"http://127.0.0.1:{server.server_address[1]}", Tls(), Auth.none()))
+        assert client.get("elasticsearches", "elastic", "quickstart") == {"spec": {}}
+        assert client.get("elasticsearches", "elastic", "other") is None
+        assert client.get_definition("elasticsearches.elasticsearch.k8s.elastic.co") is None
+        assert client.get_definition("kibanas.kibana.k8s.elastic.co") is None
+    finally:
+        server.shutdown()
+    assert seen[1] == "/apis/elasticsearch.k8s.elastic.co/v1/namespaces/elastic/elasticsearches/other"
+    assert seen[3] == "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/kibanas.kibana.k8s.elastic.co"

@@ -118,9 +118,16 @@ def test_one_link_chains_every_output_into_the_right_input() -> None:
         "ca_certificate": HTTP_CA.certificate_pem,
         "insecure": False,
     }
-    assert unwrap_secret(key.inputs["credentials"]) == ({"username": "elastic", "password": "pw"}, True)
+    # the remote's password is read from the operator's Secret when needed: a reference, no value
+    assert key.inputs["credentials"] == {
+        "from": "kubernetes-secret",
+        "namespace": "elastic",
+        "name": "logs-es-elastic-user",
+        "key": "elastic",
+        "username": "elastic",
+    }
     assert key.inputs["name"] == "ece-eck-remote-test-search-logs"
-    assert access.inputs["key_id"] == "id-search-logs-eck-api-key"
+    assert access.inputs["key_id"] == "search-logs-eck-api-key-id"  # the key resource's id, which is its key id
     # key -> keystore (secret), under the link's alias
     assert unwrap_secret(keystore.inputs["value"]) == ("encoded-search-logs-eck-api-key", True)
     assert keystore.inputs["alias"] == "logs" and keystore.inputs["deployment_id"] == DEPLOYMENT_A

@@ -12,7 +12,7 @@ from components.program import run
 from components.settings import CaSource, Exposure, SecurityModel, Settings, load_settings
 from components.validation import SettingsError
 from tests.support.certs import make_ca, make_key
-from tests.support.configs import eck_cluster, program_config
+from tests.support.configs import eck_cluster, owned_elsewhere, program_config
 from tests.support.pulumi_mocks import RecordingMocks, run_under_mocks
 from tests.support.stacks import raw_getter, stack_config, stack_names, stack_project_dir, with_operator_secrets
 
@@ -31,6 +31,13 @@ def test_defaults_are_filled_in() -> None:
     assert cluster.server_name == "quickstart-es-remote-cluster.elastic.svc"
     assert cluster.http.url == "https://quickstart-es-http.elastic.svc:9200"
     assert cluster.elastic_password is None
+    assert (cluster.managed, cluster.protect, cluster.retain_on_delete) == (True, True, False)
+
+
+def test_a_cluster_owned_elsewhere_takes_no_node_sets_and_keeps_nothing() -> None:
+    cluster = parse(program_config(owned_elsewhere(remoteClusterServer={"exposure": "own-service"}))).eck_clusters[0]
+    assert (cluster.managed, cluster.protect, cluster.retain_on_delete, cluster.node_sets) == (False, False, False, ())
+    assert cluster.remote_cluster_server.exposure is Exposure.OWN_SERVICE
 
 
 @pytest.mark.parametrize(
@@ -359,6 +366,52 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         ),
         "links[0].certificateIdentity",
         "needs Elasticsearch >= 9.3.0 on the remote (it runs 9.2.4)",
+    ),
+    ("protect not a boolean", program_config(eck_cluster(protect="yes")), "eckClusters[0].protect", "true or false"),
+    (
+        "owned elsewhere with nodeSets",
+        program_config(eck_cluster(managed=False)),
+        "eckClusters[0].nodeSets",
+        "with managed: false the owner's manifest decides this",
+    ),
+    (
+        "owned elsewhere and protected",
+        program_config(owned_elsewhere(protect=True)),
+        "eckClusters[0].protect",
+        "a cluster with managed: false has no Elasticsearch resource in this stack: its owner protects it",
+    ),
+    (
+        "owned elsewhere in the certificate model",
+        program_config(owned_elsewhere(securityModel="certificate", version="8.18.0")),
+        "eckClusters[0].securityModel",
+        "mounts the ECE CA into every nodeSet, which only the resource's owner can do",
+    ),
+    (
+        "owned elsewhere with a user-managed CA",
+        program_config(
+            owned_elsewhere(transportCa={"source": "user-managed", "certificate": CA.certificate_pem}),
+            secrets={"eckClusters": {"quickstart": {"transportCaKey": CA.key_pem}}},
+        ),
+        "eckClusters[0].transportCa.source",
+        "(spec.transport.tls.certificate); 'eck-managed' reads the CA the operator publishes",
+    ),
+    (
+        "owned elsewhere with annotations for the operator's Service",
+        program_config(owned_elsewhere(remoteClusterServer={"annotations": {"lb.example.com/internal": "true"}})),
+        "eckClusters[0].remoteClusterServer.annotations",
+        "(spec.remoteClusterServer.service), or use exposure 'own-service'",
+    ),
+    (
+        "owned elsewhere in render mode",
+        program_config(
+            owned_elsewhere(
+                remoteClusterServer={"exposure": "external", "address": "127.0.0.1:9443"},
+                transportCa={"source": "none"},
+            ),
+            kubernetes={"renderYamlToDirectory": "out"},
+        ),
+        "eckClusters[0].managed",
+        "kubernetes.renderYamlToDirectory is set (no cluster), but a cluster owned elsewhere is read live",
     ),
 ]
 

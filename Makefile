@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
@@ -28,6 +28,9 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+# actionlint on the example workflow: built on first use like the toolchain, then cached; shellcheck and pyflakes off
+# (the same verdict on every machine, whatever it has installed).
+	actionlint="$$(tools/toolchain/build-actionlint.sh)" && "$$actionlint" -shellcheck= -pyflakes= examples/github-actions/*.yml
 
 unit: venv
 	$(PY) -m pytest -q tests/unit tests/contract

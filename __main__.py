@@ -1,5 +1,5 @@
-"""Entry point of the Pulumi program: everything happens in `components.program.run`."""
+"""Entry point of the Pulumi program: everything happens in `components.program.main`."""
 
-from components.program import run
+from components.program import main
 
-run()
+main()

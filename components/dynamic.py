@@ -11,12 +11,14 @@ from typing import Any, TypeVar
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider, UpdateResult
 from pulumi.output import Unknown
 
-from . import credentials, lifeline, names
+from . import credentials, engine_log, lifeline, names
 
 # In the dynamic provider process this module is first loaded by the first provider call (the engine's request
 # carries the pickled provider, whose class lives in a module that imports this one): from then on, the process
-# ends by itself as soon as the engine that started it is gone. Nowhere else (program, tests, tools) does it start.
+# ends by itself as soon as the engine that started it is gone, and the waits' progress lines go to the engine, on
+# the resource that waits. Nowhere else (program, tests, tools) does either start.
 lifeline.start_in_provider_process()
+engine_log.install()
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """What a dynamic provider receives, in preview, for an input whose value is not known yet."""
@@ -30,6 +32,10 @@ class ConfiguredProvider(ResourceProvider):
         # The project's namespace: this program's, or the one of a program that uses these components as a library.
         raw = req.config.get("secrets")
         credentials.remember_stack_secrets(raw if raw is not None else req.config.get(f"{names.PROJECT}:secrets"))
+
+
+class AdoptionError(RuntimeError):
+    """What a link was told to take over (`links[].adopt`) is not there, or is not the link's to take."""
 
 
 CREDENTIAL_KEYS = ("credentials", "ece_credentials")

@@ -78,7 +78,12 @@ def _wait(props: dict[str, Any], timeout: float) -> dict[str, Any]:
         return None if last_missing else values
 
     try:
-        return wait_for(probe, timeout=timeout, describe=lambda: "still missing: " + "; ".join(last_missing))
+        return wait_for(
+            probe,
+            timeout=timeout,
+            describe=lambda: "still missing: " + "; ".join(last_missing),
+            what=f"the ECK operator's objects in namespace '{props['namespace']}'",
+        )
     except WaitTimeoutError as error:
         raise WaitTimeoutError(
             f"the ECK operator's objects did not appear ({error}). Check that the operator runs, watches namespace "

@@ -5,8 +5,14 @@ Retries: connection errors, timeouts, 5xx and 429 are retried with exponential b
 5xx) is only retried when it is idempotent; a non-idempotent call (POST) gets a `RetryableError` instead, so its
 caller can look for what the first attempt may have created before trying again (nothing duplicated).
 
+Nothing answering at all is told apart from a lost answer: a host name that does not resolve, or a refused
+connection, is an `UnreachableError`, retried only briefly (`RetryPolicy.unreachable_attempts`, about a second), and
+its message names the host and where the address comes from in the configuration (`HttpClient.source`), so that a
+wait can give up on it at once instead of waiting for an answer that cannot come.
+
 Nothing here logs a body or a header, and every error message passes through `redact`, which replaces each known
-secret (credentials, values sent) with `[redacted]`.
+secret (credentials, values sent) with `[redacted]`. A call retried for more than a few seconds says so through
+`components.progress` (no Pulumi here: where progress goes is injected there).
 """
 
 from __future__ import annotations
@@ -18,14 +24,19 @@ import email.utils
 import logging
 import os
 import random
+import socket
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
+
+from .progress import Waiting
 
 log = logging.getLogger("ece_eck_remote.http")
 
@@ -84,12 +95,63 @@ class TransportError(ApiError):
     """No HTTP response at all: connection refused or dropped, timeout, TLS failure."""
 
 
+UNRESOLVED, REFUSED = "unresolved", "refused"
+
+
+class UnreachableError(TransportError):
+    """Nothing answers at the address: its host name does not resolve (`reason` UNRESOLVED), or the connection is
+    refused (REFUSED). The request never reached a server. `host` is the host name or address that failed."""
+
+    def __init__(self, operation: str, detail: str, *, reason: str, host: str, api: str | None = None) -> None:
+        super().__init__(operation, None, None, detail, api=api)
+        self.reason = reason
+        self.host = host
+
+    @property
+    def unresolved(self) -> bool:
+        return self.reason == UNRESOLVED
+
+
+IN_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local")
+
+
+def in_cluster_hint(host: str) -> str | None:
+    """For a Kubernetes in-cluster Service name (`*.svc`), what the runner needs to reach it."""
+    if not host.rstrip(".").endswith(IN_CLUSTER_SUFFIXES):
+        return None
+    return (
+        f"'{host}' is a Kubernetes in-cluster Service address (*.svc), which resolves only inside the cluster's "
+        "network: the runner must reach the Kubernetes API and the ECK cluster's HTTP endpoint (run Pulumi on a "
+        "self-hosted runner in the cluster's network, or set eckClusters[].http.url to an address through an ingress)"
+    )
+
+
+def unreachable_detail(reason: str, url: str, source: str | None) -> tuple[str, str]:
+    """(message, host) for an address where nothing answers, naming the host and where the address comes from."""
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = None
+    shown = f"[{host}]" if ":" in host else host
+    origin = f"{parts.scheme}://{shown}" + (f":{parts.port}" if parts.port else "")
+    where = f"{shown}:{port}" if port else shown
+    what = f"the host name '{host}' does not resolve" if reason == UNRESOLVED else f"connection refused by {where}"
+    message = f"{what}; {origin} is {source}" if source else what
+    hint = in_cluster_hint(host) if reason == UNRESOLVED else None
+    return (f"{message}. {hint}" if hint else message), host
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 6
     base_delay: float = 0.25
     max_delay: float = 8.0
     max_retry_after: float = 30.0
+    unreachable_attempts: int = 3
+    """Attempts when nothing answers (a name that does not resolve, a refused connection): enough for a resolver's
+    hiccup (about a second of backoff), not a wait for an address that is wrong or out of reach."""
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max, base * 2**attempt)]."""
@@ -175,6 +237,8 @@ class HttpClient:
     timeout: tuple[float, float] = (5.0, 30.0)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     headers: Mapping[str, str] = field(default_factory=dict)
+    source: str | None = None
+    """Where `base_url` comes from in the configuration (e.g. `ece.url`): named when nothing answers there."""
     sleep: Callable[[float], None] = time.sleep
     _session: requests.Session | None = field(default=None, init=False, repr=False)
 
@@ -206,12 +270,43 @@ class HttpClient:
         secrets: Iterable[str] = (),
     ) -> requests.Response:
         """Send a request, retrying what is safe to retry; return a response whose status is in `ok`."""
+        # Retries that last say so, as any wait does (components.progress).
+        with Waiting(f"{self.error_type.api_name} {operation}", None) as waiting:
+            return self._request(
+                waiting,
+                operation,
+                method,
+                path,
+                params=params,
+                json=json,
+                data=data,
+                headers=headers,
+                ok=ok,
+                idempotent=idempotent,
+                secrets=secrets,
+            )
+
+    def _request(
+        self,
+        waiting: Waiting,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        data: str | None,
+        headers: Mapping[str, str] | None,
+        ok: Iterable[int],
+        idempotent: bool | None,
+        secrets: Iterable[str],
+    ) -> requests.Response:
         accepted = set(ok)
         hidden = (*self.auth.secrets, *secrets)
         repeatable = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
         url = self.base_url.rstrip("/") + "/" + path.lstrip("/")
         api = self.error_type.api_name
-        attempt = 0
+        attempt, attempts = 0, self.retry.attempts
         while True:
             failure: ApiError
             reached_server = True
@@ -230,9 +325,16 @@ class HttpClient:
                     cert=session.cert,
                 )
             except requests.exceptions.ConnectionError as error:
-                # A refused connection never reached the server; a reset or a read timeout may have.
-                reached_server = not _never_sent(error)
-                failure = TransportError(operation, None, None, redact(_describe(error), hidden), api=api)
+                unreachable = unreachable_error(operation, error, self.base_url, self.source, api=api, hidden=hidden)
+                if unreachable is not None:
+                    # Nothing answers there: never reached a server; retried only for a resolver's hiccup.
+                    reached_server = False
+                    attempts = min(attempts, self.retry.unreachable_attempts)
+                    failure = unreachable
+                else:
+                    # A reset or a read timeout may have reached the server.
+                    reached_server = not _never_sent(error)
+                    failure = TransportError(operation, None, None, redact(_describe(error), hidden), api=api)
             except requests.exceptions.Timeout as error:
                 reached_server = not isinstance(error, requests.exceptions.ConnectTimeout)
                 failure = TransportError(operation, None, None, redact(_describe(error), hidden), api=api)
@@ -248,12 +350,13 @@ class HttpClient:
             attempt += 1
             if reached_server and not repeatable:
                 raise RetryableError(failure)
-            if attempt >= self.retry.attempts:
+            if attempt >= attempts:
                 raise failure
             delay = self.retry.backoff(attempt)
             if retry_after is not None:
                 delay = max(delay, min(retry_after, self.retry.max_retry_after))
             log.info("%s: attempt %d failed (%s); retrying in %.2fs", operation, attempt, failure.detail[:80], delay)
+            waiting.tick(f"attempt {attempt} of {attempts} failed: {failure.detail}")
             self.sleep(delay)
 
     def _error(self, operation: str, response: requests.Response, hidden: Iterable[str]) -> ApiError:
@@ -281,6 +384,51 @@ def _retry_after(value: str | None) -> float | None:
     if parsed is None:
         return None
     return max(0.0, parsed.timestamp() - time.time())
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and everything it wraps: requests wraps urllib3's MaxRetryError, whose `reason` is the connection
+    error, raised from the socket's own error."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        wrapped = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        pending.extend(item for item in wrapped if isinstance(item, BaseException))
+
+
+def unreachable_error(
+    operation: str, error: BaseException, url: str, source: str | None, *, api: str, hidden: Iterable[str] = ()
+) -> UnreachableError | None:
+    """The error to raise when `error` (from requests or urllib3) says that nothing answers at `url`; None when
+    something may be there (a dropped connection, a TLS failure, a timeout, a proxy's failure)."""
+    reason = _unreachable_reason(error)
+    if reason is None:
+        return None
+    detail, host = unreachable_detail(reason, url, source)
+    return UnreachableError(operation, redact(detail, hidden), reason=reason, host=host, api=api)
+
+
+def _unreachable_reason(error: BaseException) -> str | None:
+    """UNRESOLVED for a host name that does not resolve, REFUSED for a refused connection, None otherwise."""
+    proxies = (requests.exceptions.ProxyError, urllib3.exceptions.ProxyError)
+    if isinstance(error, requests.exceptions.SSLError) or any(isinstance(c, proxies) for c in _causes(error)):
+        return None  # the proxy failed, not necessarily the address
+    for cause in _causes(error):
+        if isinstance(cause, urllib3.exceptions.NameResolutionError | socket.gaierror):
+            return UNRESOLVED
+        if isinstance(cause, ConnectionRefusedError):
+            return REFUSED
+    text = str(error)
+    if "Failed to resolve" in text or "Name or service not known" in text:
+        return UNRESOLVED
+    if "Connection refused" in text:
+        return REFUSED
+    return None
 
 
 def _never_sent(error: requests.exceptions.ConnectionError) -> bool:

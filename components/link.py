@@ -131,6 +131,7 @@ class EckLinkEnd(pulumi.ComponentResource):
                 certificate_identity=link.certificate_identity,
                 rotation=link.rotation,
                 ready_timeout_seconds=args.cluster.wait_timeout_seconds,
+                adopt_key_id=link.adopt.api_key_id if link.adopt else None,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[remote]),
             )
             self.api_key_access = CrossClusterApiKeyAccess(
@@ -224,6 +225,13 @@ class RemoteClusterLink(pulumi.ComponentResource):
         # How the Elasticsearch side reaches the local cluster: ECE's proxy, with the ECE credentials.
         local_target = proxy_target(ece_connection, deployment.id, deployment.ref_id)
         before_settings: list[pulumi.Resource] = []
+        adopt = link.adopt
+        # An adopted key is checked (read only) before anything on the ECE side is taken over.
+        first: list[pulumi.Resource] = (
+            [self.remote_half.api_key]
+            if adopt and adopt.api_key_id and self.remote_half is not None and self.remote_half.api_key is not None
+            else []
+        )
 
         self.trust = None
         trust_details: pulumi.Output[dict[str, Any]] | None = None
@@ -242,7 +250,8 @@ class RemoteClusterLink(pulumi.ComponentResource):
                 if model is SecurityModel.API_KEY or args.eck is None
                 else names.certificate_model_scope(args.eck.cluster.namespace),
                 plan_timeout_seconds=ece.plan_timeout_seconds,
-                opts=pulumi.ResourceOptions(parent=self),
+                adopt_entry=adopt.trust_entry if adopt else None,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=first),
             )
             before_settings.append(self.trust)
             trust_details = pulumi.Output.all(ece_access, self.trust.retiring_certificates).apply(
@@ -268,7 +277,8 @@ class RemoteClusterLink(pulumi.ComponentResource):
                 alias=link.alias,
                 value=end.encoded_key.apply(lambda key: key or ""),
                 plan_timeout_seconds=ece.plan_timeout_seconds,
-                opts=pulumi.ResourceOptions(parent=self),
+                adopt=bool(adopt and adopt.api_key_id),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=first),
             )
             before_settings.append(self.keystore)
 
@@ -281,7 +291,8 @@ class RemoteClusterLink(pulumi.ComponentResource):
             server_name=end.server_name,
             proxy_socket_connections=link.proxy_socket_connections,
             skip_unavailable=link.skip_unavailable,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=before_settings),
+            adopt_alias=bool(adopt and adopt.alias),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*first, *before_settings]),
         )
         self.roles = [
             RemoteRole(

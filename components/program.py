@@ -1,15 +1,18 @@
-"""The program's body: settings in, components out, stack outputs exported. `__main__.py` only calls `run`."""
+"""The program's body: settings in, components out, stack outputs exported. `__main__.py` only calls `main`."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi.runtime.config import get_config
+from pulumi.runtime import config as runtime_config
 
 from . import eck_spec
+from .adoption import check_every_adoption
 from .ece.deployment_ca import EceDeploymentCa
 from .eck_ece_trust import EceTrustMaterial, ca_file_name
 from .eck_remote_cluster import EckClusterProtection, EckRemoteCluster, EckRemoteClusterArgs
@@ -23,20 +26,50 @@ from .link import (
     ece_credentials,
     ece_props,
 )
-from .settings import EckCluster, Exposure, Link, Scope, SecurityModel, Settings, load_settings
+from .settings import EckCluster, Exposure, Link, Scope, SecurityModel, Settings, SettingsError, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
+ERROR_SHOWN_EXIT_CODE = 32
+"""The exit code by which a Python program tells Pulumi's language host that it has shown its error: the engine then
+adds no "an unhandled error occurred: program exited with non-zero exit code" line (`pulumi-language-python-exec`,
+PYTHON_PROCESS_EXITED_AFTER_SHOWING_USER_ACTIONABLE_MESSAGE_CODE)."""
+
 
 def read_settings() -> Settings:
-    """Parse the whole stack config once. Raw access avoids the SDK's warning for the (secret) `secrets` key."""
+    """Parse the whole stack config once. Raw access avoids the SDK's warning for the (secret) `secrets` key; every
+    project key the stack sets is checked, so a misspelt one is refused rather than ignored."""
     project = pulumi.get_project()
+    prefix = f"{project}:"
+    present = {
+        key.removeprefix(prefix)
+        for key in (*runtime_config.CONFIG.get(), *runtime_config.get_config_env())
+        if key.startswith(prefix)
+    }
     return load_settings(
-        lambda key: get_config(f"{project}:{key}"),
+        lambda key: runtime_config.get_config(prefix + key),
         project=project,
         stack=pulumi.get_stack(),
         project_dir=PROJECT_DIR,
+        present=present,
+        secret_keys={key for key in present if runtime_config.is_config_secret(prefix + key)},
     )
+
+
+def main(log: Callable[[str], None] = pulumi.log.error) -> None:
+    """The program. A config that breaks a rule stops it before anything is declared, with one error line per
+    problem and no Python traceback."""
+    try:
+        run()
+    except SettingsError as error:
+        fail(error, log)
+
+
+def fail(error: SettingsError, log: Callable[[str], None] = pulumi.log.error) -> NoReturn:
+    """Show each problem as one error of the stack, then end the program (nothing more is declared)."""
+    for problem in error.problems:
+        log(str(problem))
+    sys.exit(ERROR_SHOWN_EXIT_CODE)
 
 
 def kubernetes_provider(settings: Settings) -> k8s.Provider:
@@ -146,9 +179,23 @@ def protect_clusters(settings: Settings, declared: list[pulumi.Resource]) -> Non
             EckClusterProtection(cluster, list(declared))
 
 
+def check_adoptions(settings: Settings) -> None:
+    """`links[].adopt`: what a link takes over must be there and be its own, before anything is declared."""
+    if settings.scope is Scope.ECK or settings.ece is None:
+        return
+    adopting = [
+        (f"links[{index}]", link, settings.ece_deployment(link.ece_deployment))
+        for index, link in enumerate(settings.links)
+        if link.adopt is not None and link.ece_deployment is not None
+    ]
+    if adopting:
+        check_every_adoption(adopting, settings.ece, pulumi.log.info)
+
+
 def run() -> None:
     settings = read_settings()
     check_owned_elsewhere(settings)
+    check_adoptions(settings)
     declared: list[pulumi.Resource] = []
     remotes = eck_side(settings, declared)
     reference = pulumi.StackReference(settings.remote_stack) if settings.remote_stack else None

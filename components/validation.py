@@ -7,8 +7,11 @@ lowercase per the ECE UI) and Kubernetes object names.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import json
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,18 +30,92 @@ _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 
 class SettingsError(ValueError):
-    """A stack setting breaks a rule. Raised before any resource is declared."""
+    """A stack setting breaks a rule. Raised before any resource is declared.
 
-    def __init__(self, key: str, value: Any, rule: str, *, secret: bool = False) -> None:
-        shown = "[secret]" if secret else _show(value)
-        super().__init__(f"config '{key}': value {shown} is invalid: {rule}")
+    The message is one line naming the key, the value as the user wrote it (JSON-like: `"Hot"`, `["d"]`, `false`) and
+    the rule. A secret value is shown as `(secret)`; `shown` replaces a value that does not fit on a line (`(PEM)`). A
+    value that is not set (None) is reported as missing, with the command that sets it (`hint`, when the key alone is
+    not what to set; `""` for no command).
+    """
+
+    def __init__(
+        self,
+        key: str,
+        value: Any,
+        rule: str,
+        *,
+        secret: bool = False,
+        shown: str | None = None,
+        hint: str | None = None,
+    ) -> None:
         self.key = key
         self.rule = rule
+        self.missing = value is None and shown is None
+        if self.missing:
+            how = set_command(key, secret=secret) if hint is None else hint
+            text = f"config '{key}' is not set: {rule}" + (f"; set it with: {how}" if how else "")
+        else:
+            text = f"config '{key}': value {'(secret)' if secret else shown or show(value)} is invalid: {rule}"
+        super().__init__(text)
+
+    @property
+    def problems(self) -> tuple[SettingsError, ...]:
+        """The single problems this error reports, one line each."""
+        return (self,)
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
+class UnknownSettingError(SettingsError):
+    """A key its level does not accept, with the nearest known key when one is close (a typo)."""
+
+    def __init__(self, key: str, allowed: Collection[str]) -> None:
+        name = key.rpartition(".")[2]
+        close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6) or difflib.get_close_matches(
+            name.lower(), sorted(allowed, key=str.lower), n=1, cutoff=0.6
+        )
+        known = "known: " + ", ".join(sorted(allowed))
+        rule = f"did you mean '{close[0]}'? ({known})" if close else known
+        ValueError.__init__(self, f"config '{key}' is not a known setting; {rule}")
+        self.key = key
+        self.rule = rule
+        self.missing = False
+        self.suggestion = close[0] if close else None
+
+
+class SettingsErrors(SettingsError):  # noqa: N818 (the plural of SettingsError)
+    """Every problem of a stack config at once. `key` and `rule` are the first's; the message has one line each."""
+
+    def __init__(self, problems: Sequence[SettingsError]) -> None:
+        flat: list[SettingsError] = []
+        for error in problems:
+            for problem in error.problems:
+                if all(str(problem) != str(seen) for seen in flat):
+                    flat.append(problem)
+        if not flat:
+            raise ValueError("SettingsErrors needs at least one problem")
+        ValueError.__init__(self, "\n".join(str(p) for p in flat))
+        self.key = flat[0].key
+        self.rule = flat[0].rule
+        self.missing = flat[0].missing
+        self._problems = tuple(flat)
+
+    @property
+    def problems(self) -> tuple[SettingsError, ...]:
+        return self._problems
+
+
+def set_command(key: str, *, secret: bool = False, value: str = "<value>") -> str:
+    """The command that sets `key` in the current stack (`--path` for a key inside a project key)."""
+    path = "--path " if "." in key or "[" in key else ""
+    return f"pulumi config set {'--secret ' if secret else ''}{path}'{key}' {value}"
+
+
+def show(value: Any, limit: int = 120) -> str:
+    """A config value as the user wrote it, JSON-like and on one line, cut at `limit` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:  # a circular structure cannot come from config; shown anyway
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True, order=True)
@@ -66,6 +143,8 @@ ECK_MIN_SERVICE_OVERRIDE = Version(3, 3, 0)
 
 
 def require_type(key: str, value: Any, kind: type | tuple[type, ...], what: str, *, secret: bool = False) -> Any:
+    if value is None:
+        raise SettingsError(key, None, f"it is required ({what})", secret=secret)
     # bool is an int in Python; a port of `true` is not a port.
     if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
         raise SettingsError(key, value, f"must be {what}", secret=secret)
@@ -169,7 +248,7 @@ def alias(key: str, value: Any) -> str:
 
 def one_of(key: str, value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise SettingsError(key, value, "must be one of " + ", ".join(repr(c) for c in choices))
+        raise SettingsError(key, value, "must be one of " + ", ".join(choices))
     return str(value)
 
 

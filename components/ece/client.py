@@ -16,7 +16,8 @@ from typing import Any
 import requests
 
 from ..credentials import resolve
-from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls, parse_errors_list, redact
+from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls, UnreachableError, parse_errors_list, redact
+from ..progress import Waiting
 
 MANAGEMENT_HEADER = {"X-Management-Request": "true"}
 # cloud-sdk-go pkg/api/client_runtime.go, `globalPath` and `CloudClientRuntime.getRuntime` (commit 8c0d792): these
@@ -206,7 +207,20 @@ def plan_failure(plans: Mapping[str, Any]) -> str | None:
     return f"failed{where}: {reason}{kind}"
 
 
+def _pending_detail(pending: Mapping[str, Any] | None) -> str:
+    """Where a plan stands, for progress lines: its current step when the log shows one."""
+    if not pending:
+        return "no pending plan seen yet"
+    steps = pending.get("plan_attempt_log") or []
+    step = steps[-1].get("step_id") if steps and isinstance(steps[-1], Mapping) else None
+    return f"plan pending, at step '{step}'" if step else "plan pending"
+
+
 def _transient(error: ApiError) -> bool:
+    """Worth another read: no answer, 429, 5xx. Not an address where nothing answers (`ece.url` wrong or out of
+    reach), which another read would not change."""
+    if isinstance(error, UnreachableError):
+        return False
     return error.status is None or error.status == 429 or error.status >= 500
 
 
@@ -229,6 +243,7 @@ class EceClient:
             tls=Tls(ca_pem=connection.ca_certificate, insecure=connection.insecure),
             timeout=(min(5.0, connection.request_timeout_seconds), connection.request_timeout_seconds),
             retry=retry or RetryPolicy(),
+            source="ece.url",
         )
 
     def _path(self, route: str) -> str:
@@ -335,7 +350,15 @@ class EceClient:
         `before` (the deployment as read before the change), has ended; and polls while a plan is pending start fast
         and slow down to `poll_seconds`. `timeout` bounds the wait for a pending plan.
 
-        Returns the deployment as last read, so a caller needs no second read to see the result."""
+        Returns the deployment as last read, so a caller needs no second read to see the result. A long wait says
+        how it goes (`components.progress`)."""
+        what = f"the ECE plan on deployment {deployment_id} ({ref_id}) to finish"
+        with Waiting(what, timeout, clock=self.clock) as waiting:
+            return self._track_plan(deployment_id, ref_id, timeout, before, waiting)
+
+    def _track_plan(
+        self, deployment_id: str, ref_id: str, timeout: float, before: Deployment | None, waiting: Waiting
+    ) -> Deployment:
         tracking = self.connection.plan_tracking
         old = before.plan_attempt_ids(ref_id) if before is not None else None
         seen: set[str] = set()
@@ -366,6 +389,7 @@ class EceClient:
                     raise EcePlanError(
                         f"ECE plan on deployment {deployment_id} ({ref_id}) did not finish within {timeout:g}s"
                     )
+                waiting.tick(_pending_detail(pending))
             self.sleep(pause)
         final = self.get_deployment(deployment_id, plan_logs=True, plan_history=True)
         return self._judged(deployment_id, ref_id, final)

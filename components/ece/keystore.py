@@ -22,6 +22,7 @@ from pulumi.dynamic import (
 
 from .. import names
 from ..dynamic import (
+    AdoptionError,
     ConfiguredProvider,
     changed_keys,
     check_alias,
@@ -63,9 +64,26 @@ def _set(client: EceClient, props: Mapping[str, Any]) -> dict[str, Any]:
     return {**{k: props.get(k) for k in INPUTS}, "setting": key, "restarted": restarted}
 
 
+def _adopt(client: EceClient, props: Mapping[str, Any]) -> dict[str, Any]:
+    """Take over the entry a person set: it must be there; nothing is written."""
+    key = names.keystore_credentials_key(props["alias"])
+    present = client.get_keystore(props["deployment_id"], props["ref_id"])
+    if key not in present:
+        others = ", ".join(sorted(k for k in present if k.startswith("cluster.remote."))) or "none"
+        raise AdoptionError(
+            f"adopt.apiKeyId: the keystore of {props['deployment_id']}/{props['ref_id']} has no {key}, which must "
+            f"hold the adopted key (its cluster.remote entries: {others})"
+        )
+    return {**{k: props.get(k) for k in INPUTS}, "setting": key, "restarted": False, "adopted": True}
+
+
 class EceKeystoreCredentialsProvider(ConfiguredProvider):
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = check_connection(news) + require(news, ("deployment_id", "alias", "value"))
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        # An adopted key's value cannot be read anywhere: the entry made by hand is kept until a new key replaces it
+        # (also once `adopt` is gone from the config).
+        adopted = news.get("adopt") or olds.get("adopted")
+        needed = ("deployment_id", "alias") if adopted else ("deployment_id", "alias", "value")
+        failures = check_connection(news) + require(news, needed)
         failures += check_alias(news)
         return CheckResult({**news, "ref_id": news.get("ref_id") or "_main"}, failures)
 
@@ -76,7 +94,10 @@ class EceKeystoreCredentialsProvider(ConfiguredProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        outs = _set(client_from(props), props)
+        if props.get("adopt") and not props.get("value"):
+            outs = _adopt(client_from(props), props)
+        else:
+            outs = _set(client_from(props), props)
         return CreateResult(f"{props['deployment_id']}/{props['ref_id']}/{outs['setting']}", outs)
 
     @credentials_change_touches_nothing(INPUTS)
@@ -133,14 +154,17 @@ class EceKeystoreCredentials(Resource, module="eceeck", name="EceKeystoreCredent
         value: pulumi.Input[str],
         ref_id: pulumi.Input[str] = "_main",
         plan_timeout_seconds: int = 600,
+        adopt: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`adopt`: an empty `value` (an adopted key, whose secret cannot be read) takes over the entry set by hand."""
         props = {
             "ece": ece,
             "ece_credentials": credentials_input(ece_credentials),
             "deployment_id": deployment_id,
             "ref_id": ref_id,
             "alias": alias,
+            "adopt": adopt,
             "value": pulumi.Output.secret(value),
             "plan_timeout_seconds": plan_timeout_seconds,
             "setting": None,

@@ -28,6 +28,7 @@ from pulumi.dynamic import (
 )
 
 from ..dynamic import (
+    AdoptionError,
     ConfiguredProvider,
     changed_keys,
     credentials_change_touches_nothing,
@@ -129,18 +130,29 @@ class EntryRef:
         return f"{self.deployment_id}/{self.ref_id}/{self.name}"
 
 
-def change_entry(client: EceClient, ref: EntryRef, mutate: Mutation, plan_timeout: float) -> dict[str, Any] | None:
-    """Read-modify-write of our entry only, with optimistic concurrency; returns our entry as stored afterwards."""
+def change_entry(
+    client: EceClient, ref: EntryRef, mutate: Mutation, plan_timeout: float, *, absorb: str | None = None
+) -> dict[str, Any] | None:
+    """Read-modify-write of our entry only, with optimistic concurrency; returns our entry as stored afterwards.
+    `absorb`: the name of an entry made by hand that becomes ours (adoption): it is what `mutate` starts from when
+    ours does not exist yet, and it is gone afterwards (renamed, its `uid` kept)."""
     deployment_id, name = ref.deployment_id, ref.name
     for attempt in range(CONFLICT_ATTEMPTS):
         deployment = client.get_deployment(deployment_id)
         resource = deployment.elasticsearch(ref.ref_id)
         trust = _writable(deployment.trust(ref.ref_id))
         current = find_entry(trust, name)
-        wanted = mutate(current)
-        if _comparable(wanted) == _comparable(current):
+        absorbed = find_entry(trust, absorb) if absorb and absorb != name else None
+        if absorb and absorb != name and absorbed is None and current is None:
+            entries = ", ".join(str(entry.get("name")) for entry in trust.get("direct") or []) or "none"
+            raise AdoptionError(
+                f"adopt.trustEntry '{absorb}': deployment {deployment_id} has no direct trust entry of that name "
+                f"(its entries: {entries})"
+            )
+        wanted = mutate(current if current is not None else absorbed)
+        if absorbed is None and _comparable(wanted) == _comparable(current):
             return find_entry(deployment.trust(ref.ref_id), name)
-        others = [entry for entry in trust.get("direct") or [] if entry.get("name") != name]
+        others = [entry for entry in trust.get("direct") or [] if entry.get("name") not in (name, absorb)]
         trust["direct"] = others + ([wanted] if wanted is not None else [])
         plan = (((resource.get("info") or {}).get("plan_info") or {}).get("current") or {}).get("plan")
         body = {
@@ -218,16 +230,22 @@ class EceTrustedCaProvider(ConfiguredProvider):
         return DiffResult(changes=bool(changes), replaces=replaces, delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        """With `adopt_entry`, an entry made by hand becomes ours: renamed, its `uid` kept, and its certificates that
+        are not the remote's CA stay trusted (retiring) until the connection check confirms the link without them."""
         client = client_from(props)
         wanted = normalise(props["certificates"])
+        retiring: list[str] = []
 
         def mutate(entry: dict[str, Any] | None) -> dict[str, Any]:
             uid = (entry or {}).get("uid")
-            return entry_body(props["entry_name"], props["model"], wanted, uid, props.get("scope_id"))
+            retiring[:] = [pem for pem in entry_pems(entry) if pem not in wanted] if props.get("adopt_entry") else []
+            return entry_body(props["entry_name"], props["model"], wanted + retiring, uid, props.get("scope_id"))
 
         ref = EntryRef.of(props)
-        entry = change_entry(client, ref, mutate, float(props["plan_timeout_seconds"]))
-        return CreateResult(str(ref), _outputs(props, entry, []))
+        entry = change_entry(
+            client, ref, mutate, float(props["plan_timeout_seconds"]), absorb=props.get("adopt_entry") or None
+        )
+        return CreateResult(str(ref), _outputs(props, entry, retiring))
 
     @credentials_change_touches_nothing(INPUTS)
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -302,11 +320,14 @@ class EceTrustedCa(Resource, module="eceeck", name="EceTrustedCa"):
         scope_id: str | None = None,
         ref_id: pulumi.Input[str] = "_main",
         plan_timeout_seconds: int = 600,
+        adopt_entry: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`adopt_entry`: the name of a trust entry made by hand that this resource takes over on create."""
         props = {
             "ece": ece,
             "ece_credentials": credentials_input(ece_credentials),
+            "adopt_entry": adopt_entry,
             "deployment_id": deployment_id,
             "ref_id": ref_id,
             "entry_name": entry_name,

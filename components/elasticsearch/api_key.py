@@ -33,6 +33,7 @@ from pulumi.dynamic import (
 
 from .. import names
 from ..dynamic import (
+    AdoptionError,
     ConfiguredProvider,
     changed_keys,
     credentials_change_touches_nothing,
@@ -41,12 +42,14 @@ from ..dynamic import (
     require,
     stable_hash,
 )
-from ..http import ApiError, RetryableError
+from ..http import ApiError, RetryableError, UnreachableError
 from ..polling import WaitTimeoutError, wait_for
 from .access import access_hash, canonical, check_access
 from .client import ElasticsearchApiError, ElasticsearchCaller, caller, check_target
 
 T = TypeVar("T")
+
+
 GRANTS = ("access", "expiration", "metadata", "certificate_identity")
 KEY_INPUTS = ("target", "credentials", "name", "rotation", "ready_timeout_seconds", *GRANTS)
 ACCESS_INPUTS = ("target", "credentials", "key_id", "rotation", *GRANTS)
@@ -224,7 +227,10 @@ AUTH_SETTLING_SECONDS = 60.0
 
 def _when_ready(es: ElasticsearchCaller, probe: Callable[[], T], timeout: float) -> T:
     """Run `probe` until the API answers it. No connection and 5xx mean not ready; so does 401 for a minute (the
-    file realm a new cluster reloads), after which a wrong password is reported rather than waited on."""
+    file realm a new cluster reloads), after which a wrong password is reported rather than waited on. A host name
+    that does not resolve is reported at once: the operator's HTTP Service exists before the Secrets awaited earlier
+    (`EckOperatorOutputs`), so the name will not start resolving; a refused connection is what a starting cluster's
+    Service answers until a pod is ready, and is waited on."""
     last: list[str] = ["no answer yet"]
     started = time.monotonic()
 
@@ -233,13 +239,16 @@ def _when_ready(es: ElasticsearchCaller, probe: Callable[[], T], timeout: float)
             return [probe()]
         except ApiError as error:
             settling = error.status == 401 and time.monotonic() - started < AUTH_SETTLING_SECONDS
+            if isinstance(error, UnreachableError) and error.unresolved:
+                raise
             if error.status is None or settling or (error.status is not None and error.status >= 500):
                 last[0] = str(error)
                 return None
             raise
 
     try:
-        return wait_for(attempt, timeout=timeout, describe=lambda: last[0], max_interval=2.0)[0]
+        what = f"the Elasticsearch API of {es.description} to answer"
+        return wait_for(attempt, timeout=timeout, describe=lambda: last[0], what=what, max_interval=2.0)[0]
     except WaitTimeoutError as error:
         raise ElasticsearchApiError(
             "wait for the remote cluster's Elasticsearch API", None, None, f"{es.description} is not ready: {error}"
@@ -285,6 +294,8 @@ class CrossClusterApiKeyProvider(ConfiguredProvider):
         """Wait for the remote, create the key (tagged with a random attempt id), then invalidate the keys of ours
         (same name and rotation token) that a lost earlier attempt left: only those created before this attempt
         started (see `_clean_up_older`), so never a key that a newer run made, nor the one this run made."""
+        if props.get("adopt_key_id"):
+            return self._adopt(props)
         started = time.monotonic()
         attempt = secrets.token_hex(12)
         es = caller(props["target"], props["credentials"])
@@ -325,23 +336,50 @@ class CrossClusterApiKeyProvider(ConfiguredProvider):
         }
         return CreateResult(key_id, {**{k: props.get(k) for k in KEY_INPUTS}, **outputs})
 
+    @staticmethod
+    def _adopt(props: dict[str, Any]) -> CreateResult:
+        """Take over a key made by hand: read only. Its grants are set by `CrossClusterApiKeyAccess` (an empty
+        `grants_hash` makes it compare them); its `encoded` value exists only in the answer that created it, so it is
+        unknown here ("") and the keystore entry made by hand is kept until a rotation makes a key of ours."""
+        key_id = str(props["adopt_key_id"])
+        live = get_key(caller(props["target"], props["credentials"]), key_id)
+        if live is None or live.get("invalidated"):
+            raise AdoptionError(f"adopt.apiKeyId '{key_id}': no valid API key of that id on the remote cluster")
+        if live.get("type") not in (None, "cross_cluster"):
+            raise AdoptionError(f"adopt.apiKeyId '{key_id}': key '{live.get('name')}' is a {live['type']} key")
+        owner = (live.get("metadata") or {}).get("managed_by")
+        if owner == names.MANAGED_BY and live.get("name") != props["name"]:
+            raise AdoptionError(
+                f"adopt.apiKeyId '{key_id}': the key belongs to another link of this program ('{live.get('name')}')"
+            )
+        outputs = {
+            "key_id": key_id,
+            "encoded": "",
+            "grants_hash": "",
+            "expires_at": live.get("expiration"),
+            "adopted_name": live.get("name"),
+        }
+        return CreateResult(key_id, {**{k: props.get(k) for k in KEY_INPUTS}, **outputs})
+
     @credentials_change_touches_nothing(KEY_INPUTS)
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        kept = {k: olds.get(k) for k in ("encoded", "grants_hash", "expires_at")}
+        kept = {k: olds.get(k) for k in ("encoded", "grants_hash", "expires_at", "adopted_name")}
         return UpdateResult({**{k: news.get(k) for k in KEY_INPUTS}, "key_id": id_, **kept})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         live = get_key(caller(props["target"], props["credentials"]), id_)
         if live is None or live.get("invalidated"):
             return ReadResult("", {})
+        adopted = props.get("adopted_name")
         inputs = {
             **{key: props.get(key) for key in KEY_INPUTS},
-            "name": live.get("name"),
+            # an adopted key keeps the name it was made with: that is not a drift
+            "name": props.get("name") if adopted and live.get("name") == adopted else live.get("name"),
             "rotation": (live.get("metadata") or {}).get("rotation") or props.get("rotation"),
         }
         if inputs.get("access") is None:  # import: take the grants it has
             inputs["access"] = canonical(live.get("access"))
-        kept = {k: props.get(k) for k in ("encoded", "grants_hash")}
+        kept = {k: props.get(k) for k in ("encoded", "grants_hash", "adopted_name")}
         return ReadResult(id_, {**inputs, "key_id": id_, **kept, "expires_at": live.get("expiration")}, inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -369,12 +407,15 @@ class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
         certificate_identity: pulumi.Input[str] | None = None,
         rotation: pulumi.Input[str] | None = None,
         ready_timeout_seconds: int = 600,
+        adopt_key_id: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`ready_timeout_seconds`: how long a create waits for the remote's API (a new cluster's pods starting)."""
+        """`ready_timeout_seconds`: how long a create waits for the remote's API (a new cluster's pods starting).
+        `adopt_key_id`: a key made by hand that the create takes over instead of making one."""
         props = {
             "target": target,
             "credentials": credentials_input(credentials),
+            "adopt_key_id": adopt_key_id,
             "name": key_name,
             "ready_timeout_seconds": ready_timeout_seconds,
             "rotation": rotation,
@@ -386,6 +427,7 @@ class CrossClusterApiKey(Resource, module="eceeck", name="CrossClusterApiKey"):
             "encoded": None,
             "grants_hash": None,
             "expires_at": None,
+            "adopted_name": None,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["encoded"])
         super().__init__(CrossClusterApiKeyProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))

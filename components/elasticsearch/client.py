@@ -5,7 +5,9 @@ A target is plain data (dynamic-resource inputs) saying how to reach a cluster, 
    "request_timeout_seconds": ..., "name": ...}                credentials {"api_key"} or {"username", "password"}
 Only `url` is required. Whoever knows the way builds the target: a cluster behind ECE is reached through ECE's
 management proxy, whose target the link builds with `components.ece.client.proxy_target` (its URL, its header, and
-the ECE credentials). `name`, when given, is the target's identity in resource ids (the URL otherwise).
+the ECE credentials). `name`, when given, is the target's identity in resource ids (the URL otherwise). `source`, when
+given, names where the URL comes from in the configuration, for errors; otherwise `target_source` tells it from the
+target (no new input, so states written before show no change).
 
 State written before the link built targets holds the older `{"kind": "ece-proxy", ...}` form; `current_form`
 reads it as the target the link builds now, so such a state calls the same URL and shows no change.
@@ -13,8 +15,10 @@ reads it as the target the link builds now, so such a state calls the same URL a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from pulumi.dynamic import CheckFailure
@@ -24,6 +28,10 @@ from ..dynamic import is_unknown
 from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls, parse_errors_list
 
 LEGACY_PROXY_KIND = "ece-proxy"
+ECE_PROXY_NAME_PREFIX = "ece:"
+"""The `name` of a target through ECE's proxy (`components.ece.client.proxy_target`, `current_form`)."""
+DEFAULT_HTTP_HOST = re.compile(r"^(?P<cluster>.+)-es-http\.(?P<namespace>[^.]+)\.svc(\.cluster\.local)?\.?$")
+"""The host of an ECK cluster's default HTTP URL (`names.default_http_url`): its in-cluster Service."""
 
 
 class ElasticsearchApiError(ApiError):
@@ -117,8 +125,26 @@ def caller(
         headers={str(k): str(v) for k, v in (target.get("headers") or {}).items()},
         retry=retry or RetryPolicy(),
         timeout=(min(5.0, seconds := float(target.get("request_timeout_seconds") or 30.0)), seconds),
+        source=target_source(target),
     )
     return ElasticsearchCaller(http, str(target.get("name") or target["url"]))
+
+
+def target_source(target: Mapping[str, Any]) -> str:
+    """Where a target's URL comes from in the configuration, named when nothing answers there: its `source`, else
+    `ece.url` for ECE's proxy, else an ECK cluster's `eckClusters[].http.url` (with the cluster, when the URL is the
+    default in-cluster one)."""
+    if target.get("source"):
+        return str(target["source"])
+    if str(target.get("name") or "").startswith(ECE_PROXY_NAME_PREFIX):
+        return "ece.url"
+    default = DEFAULT_HTTP_HOST.match(urlsplit(str(target.get("url") or "")).hostname or "")
+    if default:
+        return (
+            f"the default of eckClusters[].http.url for cluster '{default['cluster']}' "
+            f"(namespace '{default['namespace']}'): its in-cluster Service"
+        )
+    return "eckClusters[].http.url"
 
 
 def target_key(target: Mapping[str, Any]) -> str:

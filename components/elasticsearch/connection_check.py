@@ -200,7 +200,12 @@ def _wait_connected(es: ElasticsearchCaller, props: Mapping[str, Any], timeout: 
         return info if info is not None and is_configured(info, requires_credentials=requires) else None
 
     try:
-        return wait_for(probe, timeout=timeout, describe=lambda: f"remote '{alias}': {last['detail']}")
+        return wait_for(
+            probe,
+            timeout=timeout,
+            describe=lambda: f"remote '{alias}': {last['detail']}",
+            what=f"remote cluster '{alias}' to connect",
+        )
     except WaitTimeoutError:
         info = last["info"] if last["info"] is not None else remote_info(es, alias)
         raise _NotConnectedError(info, last["detail"]) from None

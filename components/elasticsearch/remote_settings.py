@@ -23,6 +23,7 @@ from pulumi.dynamic import (
 )
 
 from ..dynamic import (
+    AdoptionError,
     ConfiguredProvider,
     changed_keys,
     check_alias,
@@ -143,7 +144,14 @@ class RemoteClusterSettingsProvider(ConfiguredProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        applied = _apply(caller(props["target"], props["credentials"]), props)
+        es = caller(props["target"], props["credentials"])
+        if props.get("adopt_alias"):
+            live = live_settings(es, props["alias"])
+            if not live.get("proxy_address") and not live.get("seeds"):
+                raise AdoptionError(
+                    f"adopt.alias '{props['alias']}': the local cluster has no remote cluster of that name to take over"
+                )
+        applied = _apply(es, props)
         return CreateResult(f"{target_key(props['target'])}/{props['alias']}", _as_inputs(props, applied))
 
     @credentials_change_touches_nothing(INPUTS)
@@ -190,12 +198,15 @@ class RemoteClusterSettings(Resource, module="eceeck", name="RemoteClusterSettin
         server_name: pulumi.Input[str] | None = None,
         proxy_socket_connections: pulumi.Input[int] | None = None,
         skip_unavailable: pulumi.Input[bool] | None = None,
+        adopt_alias: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`adopt_alias`: the alias was set up by hand and must exist; its settings become these."""
         props = {
             "target": target,
             "credentials": credentials_input(credentials),
             "alias": alias,
+            "adopt_alias": adopt_alias,
             "proxy_address": proxy_address,
             "server_name": server_name,
             "proxy_socket_connections": proxy_socket_connections,

@@ -8,7 +8,7 @@ from typing import Any
 from .. import names
 from .. import validation as v
 from ..pem import PemError, check_ca_bundle, check_key_matches
-from ..validation import SettingsError, Version
+from ..validation import SettingsError, SettingsErrors, Version
 from .model import (
     CaSource,
     EckCluster,
@@ -21,36 +21,53 @@ from .model import (
     SecurityModel,
     TransportCa,
 )
-from .reading import Reader, known, secrets_for
+from .reading import PEM, Problems, Reader, known, secrets_for
 
 DEFAULT_ECK_VERSION = "3.5.0"
 DEFAULT_WAIT_TIMEOUT = 900
 
 
-def _node_sets(key: str, raw: Any) -> tuple[NodeSet, ...]:
-    items = v.sequence(key, raw)
+def _node_sets(p: Problems, key: str, raw: Any) -> tuple[NodeSet, ...] | None:
+    """The nodeSets, or None when one of them is wrong (each problem recorded)."""
+    mark = p.mark()
+    items = p.value(v.sequence, key, raw)
+    if items is None:
+        return None
     if not items:
-        raise SettingsError(key, raw, "needs at least one nodeSet")
+        p.add(SettingsError(key, raw, "needs at least one nodeSet"))
+        return None
     result: list[NodeSet] = []
     for index, item in enumerate(items):
         item_key = f"{key}[{index}]"
-        node = v.mapping(item_key, item)
-        known(item_key, node, "eckClusters[].nodeSets[]")
-        name = v.nodeset_name(f"{item_key}.name", node.get("name"))
-        count = v.require_type(f"{item_key}.count", node.get("count", 1), int, "a whole number")
-        if count < 0:
-            raise SettingsError(f"{item_key}.count", count, "must be 0 or more")
-        config = v.mapping(f"{item_key}.config", node.get("config", {}))
-        pod_template = v.mapping(f"{item_key}.podTemplate", node.get("podTemplate", {}))
-        result.append(NodeSet(name, count, config, pod_template))
+        node = p.value(v.mapping, item_key, item)
+        if node is None:
+            continue
+        p.value(known, item_key, node, "eckClusters[].nodeSets[]")
+        name = p.value(v.nodeset_name, f"{item_key}.name", node.get("name"))
+        count = p.value(_count, f"{item_key}.count", node.get("count", 1))
+        config = p.value(v.mapping, f"{item_key}.config", node.get("config", {}))
+        pod_template = p.value(v.mapping, f"{item_key}.podTemplate", node.get("podTemplate", {}))
+        if name is not None and count is not None and config is not None and pod_template is not None:
+            result.append(NodeSet(name, count, config, pod_template))
     seen: set[str] = set()
-    for index, node_set in enumerate(result):
-        if node_set.name in seen:
-            raise SettingsError(f"{key}[{index}].name", node_set.name, "nodeSet names must be unique")
-        seen.add(node_set.name)
+    for index, item in enumerate(items):
+        name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(name, str) and name in seen:
+            p.add(SettingsError(f"{key}[{index}].name", name, "nodeSet names must be unique"))
+        seen.add(str(name))
+    if p.since(mark):
+        return None
     if not any(node_set.count > 0 and _master_eligible(node_set.config) for node_set in result):
-        raise SettingsError(key, [n.name for n in result], "needs a master-eligible nodeSet with count > 0 (ECK rule)")
+        p.add(SettingsError(key, [n.name for n in result], "needs a master-eligible nodeSet with count > 0 (ECK rule)"))
+        return None
     return tuple(result)
+
+
+def _count(key: str, value: Any) -> int:
+    count = v.require_type(key, value, int, "a whole number")
+    if count < 0:
+        raise SettingsError(key, count, "must be 0 or more")
+    return int(count)
 
 
 def _master_eligible(config: Mapping[str, Any]) -> bool:
@@ -63,167 +80,243 @@ def _master_eligible(config: Mapping[str, Any]) -> bool:
     return isinstance(roles, list) and "master" in roles and "voting_only" not in roles
 
 
-def _remote_cluster_server(key: str, raw: Any, operator: Version, model: SecurityModel) -> RemoteClusterServer:
-    node = v.mapping(key, raw if raw is not None else {})
-    known(key, node, "eckClusters[].remoteClusterServer")
-    choice = v.one_of(f"{key}.exposure", node.get("exposure", "auto"), ("auto", *(e.value for e in Exposure)))
-    if choice == "auto":
+def _remote_cluster_server(
+    p: Problems, key: str, raw: Any, operator: Version | None, model: SecurityModel | None
+) -> RemoteClusterServer | None:
+    """`remoteClusterServer`; the ECK version and the security model decide `auto` and the default port, and are not
+    checked against when they are wrong themselves."""
+    mark = p.mark()
+    node = p.value(v.mapping, key, raw if raw is not None else {})
+    if node is None:
+        return None
+    p.value(known, key, node, "eckClusters[].remoteClusterServer")
+    choice = p.value(v.one_of, f"{key}.exposure", node.get("exposure", "auto"), ("auto", *(e.value for e in Exposure)))
+    exposure: Exposure | None = None
+    if choice is not None and choice != "auto":
+        exposure = Exposure(choice)
+    elif choice == "auto" and operator is not None and model is not None:
         # spec.transport.service (certificate model) exists in every supported ECK; remoteClusterServer.service from 3.3
         overridable = model is SecurityModel.CERTIFICATE or operator >= v.ECK_MIN_SERVICE_OVERRIDE
         exposure = Exposure.OPERATOR_SERVICE if overridable else Exposure.OWN_SERVICE
-    else:
-        exposure = Exposure(choice)
     if (
         exposure is Exposure.OPERATOR_SERVICE
         and model is SecurityModel.API_KEY
+        and operator is not None
         and operator < v.ECK_MIN_SERVICE_OVERRIDE
     ):
-        raise SettingsError(
-            f"{key}.exposure",
-            choice,
-            f"spec.remoteClusterServer.service needs ECK >= {v.ECK_MIN_SERVICE_OVERRIDE} (configured: {operator})",
+        p.add(
+            SettingsError(
+                f"{key}.exposure",
+                choice,
+                f"spec.remoteClusterServer.service needs ECK >= {v.ECK_MIN_SERVICE_OVERRIDE} (configured: {operator})",
+            )
         )
-    default_port = names.REMOTE_CLUSTER_PORT if model is SecurityModel.API_KEY else names.TRANSPORT_PORT
-    port = v.port(f"{key}.port", node.get("port", default_port))
-    annotations = v.string_map(f"{key}.annotations", node.get("annotations", {}))
-    ranges = tuple(
-        v.cidr(f"{key}.loadBalancerSourceRanges[{i}]", item)
-        for i, item in enumerate(
-            v.sequence(f"{key}.loadBalancerSourceRanges", node.get("loadBalancerSourceRanges", []))
-        )
-    )
+    default_port = names.TRANSPORT_PORT if model is SecurityModel.CERTIFICATE else names.REMOTE_CLUSTER_PORT
+    port = p.value(v.port, f"{key}.port", node.get("port", default_port))
+    annotations = p.value(v.string_map, f"{key}.annotations", node.get("annotations", {}))
+    ranges: list[str] = []
+    for i, item in enumerate(
+        p.value(v.sequence, f"{key}.loadBalancerSourceRanges", node.get("loadBalancerSourceRanges", [])) or []
+    ):
+        cidr = p.value(v.cidr, f"{key}.loadBalancerSourceRanges[{i}]", item)
+        if cidr is not None:
+            ranges.append(cidr)
     lb_class = node.get("loadBalancerClass")
     if lb_class is not None:
-        v.require_type(f"{key}.loadBalancerClass", lb_class, str, "a string")
+        p.value(v.require_type, f"{key}.loadBalancerClass", lb_class, str, "a string")
     address = None
     if "address" in node:
-        address = v.address(f"{key}.address", node["address"], default_port=port)
-    if exposure is Exposure.EXTERNAL and address is None:
-        raise SettingsError(
-            f"{key}.address", None, "exposure 'external' needs the address clients use, like 'lb.example.com:9443'"
+        address = p.value(v.address, f"{key}.address", node["address"], default_port=port or default_port)
+    elif exposure is Exposure.EXTERNAL:
+        p.add(
+            SettingsError(
+                f"{key}.address", None, "exposure 'external' needs the address clients use, like 'lb.example.com:9443'"
+            )
         )
-    if exposure is Exposure.EXTERNAL and (annotations or ranges or lb_class):
-        raise SettingsError(
-            f"{key}.exposure",
-            choice,
-            "annotations, loadBalancerSourceRanges and loadBalancerClass need a LoadBalancer exposure",
+    if exposure is Exposure.EXTERNAL and (node.get("annotations") or node.get("loadBalancerSourceRanges") or lb_class):
+        p.add(
+            SettingsError(
+                f"{key}.exposure",
+                choice,
+                "annotations, loadBalancerSourceRanges and loadBalancerClass need a LoadBalancer exposure",
+            )
         )
-    return RemoteClusterServer(exposure, port, annotations, ranges, lb_class, address)
+    if p.since(mark) or exposure is None or port is None or annotations is None:
+        return None
+    return RemoteClusterServer(exposure, port, annotations, tuple(ranges), lb_class, address)
 
 
-def _transport_ca(key: str, raw: Any, reader: Reader, secret: Mapping[str, Any], cluster: str) -> TransportCa:
-    node = v.mapping(key, raw if raw is not None else {})
-    known(key, node, "eckClusters[].transportCa")
-    source = CaSource(
-        v.one_of(f"{key}.source", node.get("source", CaSource.ECK_MANAGED.value), tuple(s.value for s in CaSource))
+def _transport_ca(
+    p: Problems, key: str, raw: Any, *, reader: Reader, secret: Mapping[str, Any] | None, cluster: str | None
+) -> TransportCa | None:
+    """`transportCa`; the private key of a user-managed CA is read from the cluster's secrets, when its name is known."""
+    mark = p.mark()
+    node = p.value(v.mapping, key, raw if raw is not None else {})
+    if node is None:
+        return None
+    p.value(known, key, node, "eckClusters[].transportCa")
+    choice = p.value(
+        v.one_of, f"{key}.source", node.get("source", CaSource.ECK_MANAGED.value), tuple(s.value for s in CaSource)
     )
-    certificate = reader.text_or_file(node, key, "certificate", "certificateFile")
+    certificate = p.value(reader.text_or_file, node, key, "certificate", "certificateFile")
+    if choice is None or p.since(mark):
+        return None
+    source = CaSource(choice)
     if source in (CaSource.ECK_MANAGED, CaSource.NONE):
         if certificate is not None:
-            raise SettingsError(f"{key}.certificate", "(PEM)", f"source '{source.value}' takes no certificate")
+            p.add(SettingsError(f"{key}.certificate", None, f"source '{source.value}' takes no certificate", shown=PEM))
+            return None
         return TransportCa(source)
     if certificate is None:
-        raise SettingsError(f"{key}.certificate", None, f"source '{source.value}' needs the CA certificate (PEM)")
+        p.add(
+            SettingsError(
+                f"{key}.certificate",
+                None,
+                f"source '{source.value}' needs the CA certificate (PEM)",
+                hint=v.set_command(f"{key}.certificateFile", value="<ca.pem>"),
+            )
+        )
+        return None
     try:
         certificate = "".join(check_ca_bundle(certificate, require_ca=True))
     except PemError as error:
-        raise SettingsError(f"{key}.certificate", "(PEM)", f"is not a usable CA certificate: {error}") from None
+        p.add(SettingsError(f"{key}.certificate", None, f"is not a usable CA certificate: {error}", shown=PEM))
+        return None
     if source is CaSource.SUPPLIED:
         return TransportCa(source, certificate)
+    if secret is None or cluster is None:
+        return None
     secret_key = f"secrets.eckClusters.{cluster}.transportCaKey"
     private_key = secret.get("transportCaKey")
     if private_key is None:
-        raise SettingsError(secret_key, None, "source 'user-managed' needs the CA private key as a secret", secret=True)
-    v.require_type(secret_key, private_key, str, "a PEM private key", secret=True)
+        p.add(
+            SettingsError(
+                secret_key,
+                None,
+                "source 'user-managed' needs the CA private key",
+                secret=True,
+                hint=v.set_command(secret_key, secret=True, value='-- "$(cat ca.key)"'),
+            )
+        )
+        return None
+    if p.value(v.require_type, secret_key, private_key, str, "a PEM private key", secret=True) is None:
+        return None
     try:
         check_key_matches(certificate, private_key)
     except PemError as error:
-        raise SettingsError(secret_key, private_key, str(error), secret=True) from None
+        p.add(SettingsError(secret_key, private_key, str(error), secret=True))
+        return None
     return TransportCa(source, certificate, Secret(private_key))
 
 
-def _http(key: str, raw: Any, reader: Reader, cluster: str, namespace: str) -> HttpEndpoint:
-    node = v.mapping(key, raw if raw is not None else {})
-    known(key, node, "eckClusters[].http")
-    url = v.url(f"{key}.url", node.get("url", names.default_http_url(cluster, namespace)))
-    ca = reader.text_or_file(node, key, "caCertificate", "caCertificateFile")
+def _http(
+    p: Problems, key: str, raw: Any, *, reader: Reader, cluster: str | None, namespace: str | None
+) -> HttpEndpoint | None:
+    """`http`; its default URL needs the cluster's name and namespace."""
+    mark = p.mark()
+    node = p.value(v.mapping, key, raw if raw is not None else {})
+    if node is None:
+        return None
+    p.value(known, key, node, "eckClusters[].http")
+    url = None
+    if "url" in node:
+        url = p.value(v.url, f"{key}.url", node["url"])
+    elif cluster is not None and namespace is not None:
+        url = names.default_http_url(cluster, namespace)
+    ca = p.value(reader.text_or_file, node, key, "caCertificate", "caCertificateFile")
     if ca is not None:
         try:
             ca = "".join(check_ca_bundle(ca, require_ca=False))
         except PemError as error:
-            raise SettingsError(
-                f"{key}.caCertificate", "(PEM)", f"is not a usable certificate bundle: {error}"
-            ) from None
-    insecure = v.require_type(f"{key}.insecureSkipVerify", node.get("insecureSkipVerify", False), bool, "true or false")
+            p.add(
+                SettingsError(f"{key}.caCertificate", None, f"is not a usable certificate bundle: {error}", shown=PEM)
+            )
+    insecure = p.value(
+        v.require_type, f"{key}.insecureSkipVerify", node.get("insecureSkipVerify", False), bool, "true or false"
+    )
+    if p.since(mark) or url is None or insecure is None:
+        return None
     return HttpEndpoint(url, ca, insecure)
 
 
 ECE_SCOPE_ID_MAX = 32
 
 
-def eck_cluster(key: str, raw: Any, reader: Reader, secrets: Mapping[str, Any], target: KubernetesTarget) -> EckCluster:
-    node = v.mapping(key, raw)
-    known(key, node, "eckClusters[]")
-    name = v.cluster_name(f"{key}.name", node.get("name"))
-    namespace = v.namespace(f"{key}.namespace", node.get("namespace", "default"))
-    model = SecurityModel(
-        v.one_of(
-            f"{key}.securityModel",
-            node.get("securityModel", SecurityModel.API_KEY.value),
-            tuple(m.value for m in SecurityModel),
-        )
+def eck_cluster(
+    p: Problems,
+    key: str,
+    raw: Any,
+    *,
+    reader: Reader,
+    secrets: Mapping[str, Any] | None,
+    target: KubernetesTarget | None,
+) -> EckCluster | None:
+    """One ECK cluster, or None when something in it is wrong (each problem recorded). `secrets` and `target` are
+    None when they are wrong themselves: what depends on them is then not checked."""
+    mark = p.mark()
+    node = p.value(v.mapping, key, raw)
+    if node is None:
+        return None
+    p.value(known, key, node, "eckClusters[]")
+    name = p.value(v.cluster_name, f"{key}.name", node.get("name"))
+    namespace = p.value(v.namespace, f"{key}.namespace", node.get("namespace", "default"))
+    choice = p.value(
+        v.one_of,
+        f"{key}.securityModel",
+        node.get("securityModel", SecurityModel.API_KEY.value),
+        tuple(m.value for m in SecurityModel),
     )
-    scope = names.certificate_model_scope(namespace)
-    if model is SecurityModel.CERTIFICATE and len(scope) > ECE_SCOPE_ID_MAX:
-        # ECE's DirectTrustRelationship.scope_id: "a lowercase alphanumerical string of max 32 characters" (swagger)
-        raise SettingsError(
-            f"{key}.namespace",
-            namespace,
-            f"the certificate model trusts '<namespace>.es.local' as ECE's scope_id, at most {ECE_SCOPE_ID_MAX} "
-            f"characters: the namespace may have at most {ECE_SCOPE_ID_MAX - len(scope) + len(namespace)}",
-        )
-    version = v.es_version(f"{key}.version", node.get("version"), api_key_model=model is SecurityModel.API_KEY)
-    operator = v.eck_version(f"{key}.operatorVersion", node.get("operatorVersion", DEFAULT_ECK_VERSION))
-    secret = secrets_for(secrets, name)
-    managed, protect, retain = _ownership(key, node, target)
-    node_sets: tuple[NodeSet, ...] = ()
+    model = SecurityModel(choice) if choice is not None else None
+    if model is SecurityModel.CERTIFICATE and namespace is not None:
+        p.value(_check_scope_id, f"{key}.namespace", namespace)
+    version = p.value(v.es_version, f"{key}.version", node.get("version"), api_key_model=model is SecurityModel.API_KEY)
+    operator = p.value(v.eck_version, f"{key}.operatorVersion", node.get("operatorVersion", DEFAULT_ECK_VERSION))
+    secret = p.value(secrets_for, secrets, name) if secrets is not None and name is not None else None
+    ownership = p.value(_ownership, key, node, target)
+    managed = ownership[0] if ownership is not None else node.get("managed", True) is not False
+    node_sets: tuple[NodeSet, ...] | None = ()
     if managed:
-        node_sets = _node_sets(f"{key}.nodeSets", node.get("nodeSets"))
-    for index, node_set in enumerate(node_sets):
-        v.statefulset_name(f"{key}.nodeSets[{index}].name", name, node_set.name, node_set.count)
-    server = _remote_cluster_server(f"{key}.remoteClusterServer", node.get("remoteClusterServer"), operator, model)
-    transport_ca = _transport_ca(f"{key}.transportCa", node.get("transportCa"), reader, secret, name)
-    if not managed:
-        _check_owned_elsewhere(key, node, model, server, transport_ca)
-    default_name = (
-        names.default_server_name(name, namespace)
-        if model is SecurityModel.API_KEY
-        else names.default_transport_server_name(name, namespace)
+        node_sets = _node_sets(p, f"{key}.nodeSets", node.get("nodeSets"))
+    if name is not None:
+        for index, node_set in enumerate(node_sets or ()):
+            p.value(v.statefulset_name, f"{key}.nodeSets[{index}].name", name, node_set.name, node_set.count)
+    server = _remote_cluster_server(p, f"{key}.remoteClusterServer", node.get("remoteClusterServer"), operator, model)
+    transport_ca = _transport_ca(
+        p, f"{key}.transportCa", node.get("transportCa"), reader=reader, secret=secret, cluster=name
     )
-    server_name = v.server_name(f"{key}.serverName", node.get("serverName", default_name))
-    http = _http(f"{key}.http", node.get("http"), reader, name, namespace)
-    timeout = v.positive_int(
-        f"{key}.waitTimeoutSeconds", node.get("waitTimeoutSeconds", DEFAULT_WAIT_TIMEOUT), maximum=86400
-    )
-    password = secret.get("elasticPassword")
-    if password is not None:
-        v.require_type(f"secrets.eckClusters.{name}.elasticPassword", password, str, "a string", secret=True)
-        if len(password) < 6:
-            raise SettingsError(
-                f"secrets.eckClusters.{name}.elasticPassword", password, "must be at least 6 characters", secret=True
-            )
-    if target.render_only:
-        _check_renderable(key, name, server, transport_ca, password)
-    elif password is not None:
-        # ECK reuses a password it finds in `<name>-es-elastic-user`, but a Secret created just before the
-        # Elasticsearch resource can lose the race against the operator's cache and be overwritten (seen with ECK
-        # 3.5): with a cluster, the program always reads the password the operator settled on.
-        raise SettingsError(
-            f"secrets.eckClusters.{name}.elasticPassword",
-            password,
-            "is only for render mode: with a cluster the program reads the elastic password from ECK's Secret",
-            secret=True,
+    if not managed and model is not None and server is not None and transport_ca is not None:
+        p.value(_check_owned_elsewhere, key, node, model, server, transport_ca)
+    server_name = None
+    if "serverName" in node:
+        server_name = p.value(v.server_name, f"{key}.serverName", node["serverName"])
+    elif name is not None and namespace is not None and model is not None:
+        server_name = (
+            names.default_server_name(name, namespace)
+            if model is SecurityModel.API_KEY
+            else names.default_transport_server_name(name, namespace)
         )
+    http = _http(p, f"{key}.http", node.get("http"), reader=reader, cluster=name, namespace=namespace)
+    timeout = p.value(
+        v.positive_int,
+        f"{key}.waitTimeoutSeconds",
+        node.get("waitTimeoutSeconds", DEFAULT_WAIT_TIMEOUT),
+        maximum=86400,
+    )
+    password = p.value(_elastic_password, name, secret, target) if name is not None else None
+    if (
+        target is not None
+        and target.render_only
+        and managed
+        and name is not None
+        and server is not None
+        and transport_ca is not None
+    ):
+        p.value(_check_renderable, key, name, server, transport_ca, secret)
+    if p.since(mark):
+        return None
+    assert name is not None and namespace is not None and model is not None and version is not None
+    assert operator is not None and ownership is not None and node_sets is not None and server is not None
+    assert transport_ca is not None and server_name is not None and http is not None and timeout is not None
     return EckCluster(
         name=name,
         namespace=namespace,
@@ -237,13 +330,47 @@ def eck_cluster(key: str, raw: Any, reader: Reader, secrets: Mapping[str, Any], 
         http=http,
         elastic_password=Secret(password) if password is not None else None,
         wait_timeout_seconds=timeout,
-        managed=managed,
-        protect=protect,
-        retain_on_delete=retain,
+        managed=ownership[0],
+        protect=ownership[1],
+        retain_on_delete=ownership[2],
     )
 
 
-def _ownership(key: str, node: Mapping[str, Any], target: KubernetesTarget) -> tuple[bool, bool, bool]:
+def _check_scope_id(key: str, namespace: str) -> None:
+    scope = names.certificate_model_scope(namespace)
+    if len(scope) > ECE_SCOPE_ID_MAX:
+        # ECE's DirectTrustRelationship.scope_id: "a lowercase alphanumerical string of max 32 characters" (swagger)
+        raise SettingsError(
+            key,
+            namespace,
+            f"the certificate model trusts '<namespace>.es.local' as ECE's scope_id, at most {ECE_SCOPE_ID_MAX} "
+            f"characters: the namespace may have at most {ECE_SCOPE_ID_MAX - len(scope) + len(namespace)}",
+        )
+
+
+def _elastic_password(name: str, secret: Mapping[str, Any] | None, target: KubernetesTarget | None) -> str | None:
+    """`secrets.eckClusters.<name>.elasticPassword`: render mode only (render mode without it: `_check_renderable`)."""
+    password = (secret or {}).get("elasticPassword")
+    if password is None:
+        return None
+    key = f"secrets.eckClusters.{name}.elasticPassword"
+    v.require_type(key, password, str, "a string", secret=True)
+    if len(password) < 6:
+        raise SettingsError(key, password, "must be at least 6 characters", secret=True)
+    if target is not None and not target.render_only:
+        # ECK reuses a password it finds in `<name>-es-elastic-user`, but a Secret created just before the
+        # Elasticsearch resource can lose the race against the operator's cache and be overwritten (seen with ECK
+        # 3.5): with a cluster, the program always reads the password the operator settled on.
+        raise SettingsError(
+            key,
+            password,
+            "is only for render mode: with a cluster the program reads the elastic password from ECK's Secret",
+            secret=True,
+        )
+    return str(password)
+
+
+def _ownership(key: str, node: Mapping[str, Any], target: KubernetesTarget | None) -> tuple[bool, bool, bool]:
     """`managed`, `protect` and `retainOnDelete`. A cluster owned elsewhere has no resource of ours to keep."""
     managed = v.require_type(f"{key}.managed", node.get("managed", True), bool, "true or false")
     if managed:
@@ -257,7 +384,7 @@ def _ownership(key: str, node: Mapping[str, Any], target: KubernetesTarget) -> t
                 node[option],
                 "a cluster with managed: false has no Elasticsearch resource in this stack: its owner protects it",
             )
-    if target.render_only:
+    if target is not None and target.render_only:
         raise SettingsError(
             f"{key}.managed",
             False,
@@ -273,48 +400,71 @@ def _check_owned_elsewhere(
     key: str, node: Mapping[str, Any], model: SecurityModel, server: RemoteClusterServer, ca: TransportCa
 ) -> None:
     """What only the `Elasticsearch` resource can carry is refused for a cluster someone else owns."""
+    problems: list[SettingsError] = []
     if "nodeSets" in node:
-        raise SettingsError(f"{key}.nodeSets", node["nodeSets"], OWNER_DECIDES)
+        problems.append(SettingsError(f"{key}.nodeSets", node["nodeSets"], OWNER_DECIDES))
     if model is SecurityModel.CERTIFICATE:
-        raise SettingsError(
-            f"{key}.securityModel",
-            model.value,
-            "the certificate model mounts the ECE CA into every nodeSet, which only the resource's owner can do; "
-            "use the api-key model with managed: false",
+        problems.append(
+            SettingsError(
+                f"{key}.securityModel",
+                model.value,
+                "the certificate model mounts the ECE CA into every nodeSet, which only the resource's owner can do; "
+                "use the api-key model with managed: false",
+            )
         )
     if ca.source is CaSource.USER_MANAGED:
-        raise SettingsError(
-            f"{key}.transportCa.source",
-            ca.source.value,
-            f"{OWNER_DECIDES} (spec.transport.tls.certificate); 'eck-managed' reads the CA the operator publishes",
+        problems.append(
+            SettingsError(
+                f"{key}.transportCa.source",
+                ca.source.value,
+                f"{OWNER_DECIDES} (spec.transport.tls.certificate); 'eck-managed' reads the CA the operator publishes",
+            )
         )
     if server.exposure is Exposure.OPERATOR_SERVICE:
         for option, value in (
             ("annotations", server.annotations),
-            ("loadBalancerSourceRanges", server.load_balancer_source_ranges),
+            ("loadBalancerSourceRanges", list(server.load_balancer_source_ranges)),
             ("loadBalancerClass", server.load_balancer_class),
         ):
             if value:
-                raise SettingsError(
-                    f"{key}.remoteClusterServer.{option}",
-                    value,
-                    f"{OWNER_DECIDES} (spec.remoteClusterServer.service), or use exposure 'own-service'",
+                problems.append(
+                    SettingsError(
+                        f"{key}.remoteClusterServer.{option}",
+                        value,
+                        f"{OWNER_DECIDES} (spec.remoteClusterServer.service), or use exposure 'own-service'",
+                    )
                 )
+    if problems:
+        raise SettingsErrors(problems)
 
 
-def _check_renderable(key: str, name: str, server: RemoteClusterServer, ca: TransportCa, password: str | None) -> None:
+def _check_renderable(
+    key: str, name: str, server: RemoteClusterServer, ca: TransportCa, secret: Mapping[str, Any] | None
+) -> None:
     """Render mode writes manifests without a cluster: nothing the operator publishes can be waited for."""
     rule = "kubernetes.renderYamlToDirectory is set (no cluster to wait for), so "
+    problems: list[SettingsError] = []
     if ca.source is CaSource.ECK_MANAGED:
-        raise SettingsError(
-            f"{key}.transportCa.source", ca.source.value, rule + "the CA must be 'user-managed', 'supplied' or 'none'"
+        problems.append(
+            SettingsError(
+                f"{key}.transportCa.source",
+                ca.source.value,
+                rule + "the CA must be 'user-managed', 'supplied' or 'none'",
+            )
         )
     if server.address is None:
-        raise SettingsError(f"{key}.remoteClusterServer.address", None, rule + "a fixed address is needed")
-    if password is None:
-        raise SettingsError(
-            f"secrets.eckClusters.{name}.elasticPassword", None, rule + "the elastic password must be set", secret=True
+        problems.append(SettingsError(f"{key}.remoteClusterServer.address", None, rule + "a fixed address is needed"))
+    if secret is not None and secret.get("elasticPassword") is None:
+        problems.append(
+            SettingsError(
+                f"secrets.eckClusters.{name}.elasticPassword",
+                None,
+                rule + "the elastic password must be set",
+                secret=True,
+            )
         )
+    if problems:
+        raise SettingsErrors(problems)
 
 
 def kubernetes_target(raw: Any) -> KubernetesTarget:

@@ -161,6 +161,18 @@ class Role:
 
 
 @dataclass(frozen=True)
+class Adoption:
+    """What a link takes over from a setup made by hand (`links[].adopt`) on its first `up`."""
+
+    trust_entry: str | None = None
+    """The name of the deployment's direct trust entry holding the remote's CA."""
+    api_key_id: str | None = None
+    """The id of the cross-cluster API key on the remote (its encoded value must be in the keystore already)."""
+    alias: bool = False
+    """Take over the alias's remote cluster settings (it must be the link's alias)."""
+
+
+@dataclass(frozen=True)
 class Link:
     """One remote connection: an alias on an ECE deployment pointing at an ECK cluster."""
 
@@ -178,6 +190,7 @@ class Link:
     connection_timeout_seconds: int = 300
     trust_remote_ca: bool = True
     """Scope 'ece' only: whether the remote's CA is private and must be trusted (the ECK stack knows its source)."""
+    adopt: Adoption | None = None
 
     @property
     def key(self) -> str:

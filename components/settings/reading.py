@@ -1,15 +1,63 @@
-"""Helpers for walking raw config: key paths in errors, unknown keys, PEMs inline or from files."""
+"""Helpers for walking raw config: the problems found so far, unknown keys, PEMs inline or from files."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from .. import validation as v
-from ..validation import SettingsError
+from ..validation import SettingsError, SettingsErrors, UnknownSettingError
 from .keys import ACCEPTED
+
+PEM = "(PEM)"
+"""How a certificate is shown in an error: never its text."""
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Problems:
+    """Every problem of one config, so that all are reported at once.
+
+    Rules raise `SettingsError`; the parser runs each independent part through `value`, which records the error and
+    goes on. A part that needs another part checks only when that one parsed (a link to a cluster whose version is
+    wrong is not checked against that version), so each mistake is reported once.
+    """
+
+    def __init__(self) -> None:
+        self.found: list[SettingsError] = []
+
+    def add(self, error: SettingsError) -> None:
+        self.found.extend(error.problems)
+
+    def value(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """What `parse` returns, or None when it raises a `SettingsError` (recorded)."""
+        try:
+            return parse(*args, **kwargs)
+        except SettingsError as error:
+            self.add(error)
+            return None
+
+    def mark(self) -> int:
+        return len(self.found)
+
+    def since(self, mark: int) -> bool:
+        """Whether a problem was found since `mark`."""
+        return len(self.found) > mark
+
+    def raise_any(self, order: Sequence[str] = ()) -> None:
+        """Raise every problem found, those of the top-level keys in `order` sorted by it (the order of the stack
+        file); the others (unknown keys) first."""
+        if self.found:
+
+            def position(error: SettingsError) -> int:
+                top = re.split(r"[.\[]", error.key, maxsplit=1)[0]
+                return order.index(top) if top in order else -1
+
+            raise SettingsErrors(sorted(self.found, key=position))
 
 
 class Reader:
@@ -44,22 +92,26 @@ def decode(raw: str | None) -> Any:
         return raw
 
 
-def known(key: str, node: Mapping[str, Any], level: str, *, secret: bool = False) -> None:
-    """Refuses a key `keys.ACCEPTED[level]` does not list, naming the keys it does."""
-    allowed = ACCEPTED[level]
-    for unknown in sorted(set(node) - allowed):
-        raise SettingsError(
-            f"{key}.{unknown}",
-            node[unknown],
-            "is not a known setting; known: " + ", ".join(sorted(allowed)),
-            secret=secret,
+def known(key: str, node: Mapping[str, Any], level: str) -> None:
+    """Refuses every key `keys.ACCEPTED[level]` does not list, with the nearest it does (their values are not shown)."""
+    unknown = sorted(set(node) - ACCEPTED[level], key=str)
+    if unknown:
+        raise SettingsErrors(
+            [UnknownSettingError(f"{key}.{name}" if key else str(name), ACCEPTED[level]) for name in unknown]
         )
 
 
 def secrets_for(secrets: Mapping[str, Any], cluster: str) -> Mapping[str, Any]:
     clusters = secret_mapping("secrets.eckClusters", secrets.get("eckClusters", {}))
     entry = secret_mapping(f"secrets.eckClusters.{cluster}", clusters.get(cluster, {}))
-    known(f"secrets.eckClusters.{cluster}", entry, "secrets.eckClusters.<name>", secret=True)
+    known(f"secrets.eckClusters.{cluster}", entry, "secrets.eckClusters.<name>")
+    wrong = [
+        SettingsError(f"secrets.eckClusters.{cluster}.{name}", value, "must be a string", secret=True)
+        for name, value in entry.items()
+        if not isinstance(value, str)
+    ]
+    if wrong:
+        raise SettingsErrors(wrong)
     return entry
 
 

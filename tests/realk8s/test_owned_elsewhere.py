@@ -47,9 +47,11 @@ def owned_config(env: EmulatedLink, exposure: str) -> dict[str, Any]:
 
 
 def yaml_in_error(output: str) -> Any:
-    """The YAML printed after the marker, as the CLI shows it (indented under Pulumi's diagnostics)."""
+    """The YAML printed after the marker, as the CLI shows it (indented under Pulumi's diagnostics; the progress lines
+    above show only the first line of each error)."""
     lines = output.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.rstrip().endswith(MARKER)) + 1
+    diagnostics = next((i for i, line in enumerate(lines) if line.startswith("Diagnostics:")), 0)
+    start = next(i for i, line in enumerate(lines) if i > diagnostics and line.rstrip().endswith(MARKER)) + 1
     indent = len(lines[start]) - len(lines[start].lstrip())
     block = []
     for line in lines[start:]:
@@ -81,7 +83,7 @@ def test_a_cluster_applied_with_kubectl_is_checked_linked_and_left_as_its_owner_
     refused = stack.record(stack.cli.up(check=False))
     assert refused.returncode != 0
     assert (
-        "config 'eckClusters[0].managed': value False is invalid: the Elasticsearch resource elastic/quickstart is "
+        "config 'eckClusters[0].managed': value false is invalid: the Elasticsearch resource elastic/quickstart is "
         "owned elsewhere and spec.remoteClusterServer.enabled is not true" in flat(refused)
     )
     addition = yaml_in_error(refused.stdout + refused.stderr)

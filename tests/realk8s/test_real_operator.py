@@ -6,11 +6,14 @@ found it. For both exposure paths."""
 
 from __future__ import annotations
 
+import re
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from components.ece.trust import normalise
+from components.progress import FIRST_REPORT_SECONDS
 from tests.realk8s.conftest import CLUSTER, NAMESPACE
 from tests.support.killed_up import cancel_killed_update, killed_up, providers
 from tools.emulated_link import REF_ID, SERVER_NAME, EmulatedLink
@@ -189,4 +192,40 @@ def test_an_up_killed_while_waiting_for_the_operator_leaves_no_provider(
     assert stack.cli.outputs()["links"]["search-quickstart"]["connected"] is True
     keys = operator_env.control(operator_env.remote, "GET", "state")["api_keys"]
     assert len([key for key in keys if not key["invalidated"]]) == 1
+    destroy_and_compare(stack, cluster, before)
+
+
+def test_a_held_back_load_balancer_shows_the_wait_on_its_resource_in_pulumi_up(
+    cluster: LocalCluster, operator_env: EmulatedLink, tmp_path: Path
+) -> None:
+    """While the load balancer is held back, `EckOperatorOutputs` says on its row of `pulumi up`'s output what it
+    waits for, the time elapsed and the limit (`waitTimeoutSeconds`); once the address comes, the row says the wait
+    ended and the link converges."""
+    before = cluster.objects(NAMESPACE)
+    stack = stack_on(cluster, operator_env, tmp_path, "progress", operator_version="3.5.0", exposure="operator-service")
+    service = f"/api/v1/namespaces/{NAMESPACE}/services/{CLUSTER}-es-remote-cluster"
+    result: list[Any] = []
+    cluster.load_balancer_paused.set()
+    try:
+        thread = threading.Thread(target=lambda: result.append(stack.cli.up(check=False)))
+        thread.start()
+        wait_until(lambda: cluster.get(service) is not None, 120, "the operator's Service")
+        time.sleep(FIRST_REPORT_SECONDS + 3)
+    finally:
+        cluster.load_balancer_paused.clear()
+        thread.join()
+    up = stack.record(result[0])
+    assert up.returncode == 0, up.stdout + up.stderr
+    rows = re.findall(
+        r"eceeck:EckOperatorOutputs\s+\S+\s+creating \(\d+s\)\s+waiting for the ECK operator's objects in namespace "
+        rf"'{NAMESPACE}': (\d+)s of 180s \(still missing: ([^)]*)\)",
+        up.stdout,
+    )
+    assert rows, up.stdout
+    assert all(int(elapsed) >= FIRST_REPORT_SECONDS for elapsed, _missing in rows)
+    assert any("status.loadBalancer.ingress" in missing for _elapsed, missing in rows)
+    assert re.search(
+        r"eceeck:EckOperatorOutputs\s+\S+\s+created \(\d+s\)\s+waited \d+s for the ECK operator", up.stdout
+    )
+    assert stack.cli.outputs()["links"]["search-quickstart"]["connected"] is True
     destroy_and_compare(stack, cluster, before)

@@ -129,4 +129,4 @@ def test_timeouts_and_dropped_connections_are_retried_for_idempotent_calls() -> 
 def test_a_refused_connection_names_the_api_and_the_operation() -> None:
     with pytest.raises(TransportError) as raised:
         client("http://127.0.0.1:9").request("get things", "GET", "thing")
-    assert str(raised.value) == "Test API get things failed: no response: connection refused"
+    assert str(raised.value) == "Test API get things failed: no response: connection refused by 127.0.0.1:9"

@@ -69,7 +69,7 @@ def test_a_disabled_remote_cluster_server_is_refused_with_the_exact_yaml() -> No
     with pytest.raises(SettingsError) as raised:
         eck_spec.check_owner_manifest("eckClusters[0]", cluster(operatorVersion="3.2.0"), live(None), None)
     assert str(raised.value) == (
-        "config 'eckClusters[0].managed': value False is invalid: the Elasticsearch resource elastic/quickstart is "
+        "config 'eckClusters[0].managed': value false is invalid: the Elasticsearch resource elastic/quickstart is "
         "owned elsewhere and spec.remoteClusterServer.enabled is not true. Add this to its manifest and apply it:\n"
         "spec:\n  remoteClusterServer:\n    enabled: true\n"
     )
@@ -131,7 +131,7 @@ def test_an_eck_older_than_33_cannot_give_the_operators_service() -> None:
     with pytest.raises(SettingsError) as raised:
         eck_spec.check_owner_manifest("eckClusters[0]", cluster(), live(LOAD_BALANCER), crd_without_service())
     assert str(raised.value) == (
-        "config 'eckClusters[0].remoteClusterServer.exposure': value 'operator-service' is invalid: the ECK installed "
+        "config 'eckClusters[0].remoteClusterServer.exposure': value \"operator-service\" is invalid: the ECK installed "
         "on the cluster is older than 3.3.0 (its Elasticsearch CRD has no spec.remoteClusterServer.service): choose "
         "'own-service' (this stack's own LoadBalancer Service) or 'external'"
     )

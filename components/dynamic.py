@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider, UpdateResult
 from pulumi.output import Unknown
 
-from . import credentials, engine_log, lifeline, names
+from . import credentials, engine_log, lifeline, names, provider_pool
 
 # In the dynamic provider process this module is first loaded by the first provider call (the engine's request
 # carries the pickled provider, whose class lives in a module that imports this one): from then on, the process
@@ -19,6 +19,7 @@ from . import credentials, engine_log, lifeline, names
 # the resource that waits. Nowhere else (program, tests, tools) does either start.
 lifeline.start_in_provider_process()
 engine_log.install()
+provider_pool.widen()
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """What a dynamic provider receives, in preview, for an input whose value is not known yet."""

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
-from . import eck_spec
+from . import eck_spec, registration
 from .adoption import check_every_adoption
 from .ece.deployment_ca import EceDeploymentCa
 from .eck_ece_trust import EceTrustMaterial, ca_file_name
@@ -196,6 +196,12 @@ def run() -> None:
     settings = read_settings()
     check_owned_elsewhere(settings)
     check_adoptions(settings)
+    with registration.declaring():
+        declare(settings)
+
+
+def declare(settings: Settings) -> None:
+    """Every resource of the stack, and its outputs."""
     declared: list[pulumi.Resource] = []
     remotes = eck_side(settings, declared)
     reference = pulumi.StackReference(settings.remote_stack) if settings.remote_stack else None

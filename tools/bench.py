@@ -221,6 +221,39 @@ def figure_connect_time(stack: EngineStack[EmulatedLink], plan_seconds: float) -
     return {"plan_seconds": plan_seconds, "up_seconds": stats(samples), "overhead_seconds": stats(overhead)}
 
 
+def _attempts(env: EmulatedLink) -> dict[str, str]:
+    found = env.ece_resource()["plans"]
+    every = [*found["history"], found["current"], *([found["pending"]] if found["pending"] else [])]
+    return {attempt["name"]: attempt["outcome"] for attempt in every}
+
+
+def figure_plans(tmp: Path, env: EmulatedLink, plan_seconds: float = 5.0) -> dict[str, Any]:
+    """n links to one deployment, the ECE plan at `plan_seconds`: plans applied and time of `up` and `destroy`, as
+    ratios to one link (issue: one plan per deployment, at most 1.2 x a single link's time)."""
+    rows = []
+    for links in (1, 5, 10):
+        env.reset()
+        stack = make_engine_stack(tmp / f"plans-{links}", env, f"plans{links}")
+        stack.write_config(link_config(env, rendered=stack.rendered, links=links))
+        env.control(env.ece, "POST", "plan-duration", {"seconds": plan_seconds})
+        row: dict[str, Any] = {"links": links}
+        for name, action in (("up", stack.cli.up), ("destroy", stack.cli.destroy)):
+            before = _attempts(env)
+            started = time.perf_counter()
+            action()
+            row[f"{name}_seconds"] = time.perf_counter() - started
+            row[f"{name}_plans"] = sum(
+                1 for key, outcome in _attempts(env).items() if key not in before and outcome == "success"
+            )
+        env.control(env.ece, "POST", "plan-duration", {"seconds": 0.05})
+        rows.append(row)
+    single = rows[0]
+    for row in rows:
+        row["up_ratio"] = row["up_seconds"] / single["up_seconds"]
+        row["destroy_ratio"] = row["destroy_seconds"] / single["destroy_seconds"]
+    return {"plan_seconds": plan_seconds, "rows": rows}
+
+
 # --- 4. preview against a baseline of plain resources ----------------------------------------------------------------
 BASELINE_PROGRAM = """
 import pulumi
@@ -371,6 +404,20 @@ def markdown(report: dict[str, Any]) -> str:
         "reacts within a second); above 1 would mean sleeping past it, below 1 that other work overlaps the plan.",
         "",
     ]
+    plans = report.get("plans")
+    if plans:
+        lines += [
+            f"## 6. Links to one ECE deployment, plan at {plans['plan_seconds']:.0f} s",
+            "",
+            "| links | up plans | up (s) | up / 1 link | destroy plans | destroy (s) | destroy / 1 link |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in plans["rows"]:
+            lines.append(
+                f"| {row['links']} | {row['up_plans']} | {row['up_seconds']:.1f} | {row['up_ratio']:.2f} | "
+                f"{row['destroy_plans']} | {row['destroy_seconds']:.1f} | {row['destroy_ratio']:.2f} |"
+            )
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -396,6 +443,8 @@ def main() -> int:
             runs = [figure_connect_time(connect, 1.0), figure_connect_time(connect, 3.0)]
             slope = (runs[1]["up_seconds"]["median"] - runs[0]["up_seconds"]["median"]) / (3.0 - 1.0)
             report["connect"] = {"runs": runs, "slope": slope}
+            print("6/6 plans per deployment ...", flush=True)
+            report["plans"] = figure_plans(tmp, env)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     (REPORT_DIR / "report.json").write_text(json.dumps(report, indent=2))

@@ -1,7 +1,10 @@
-"""Five links to one ECE deployment in one `up`: their trust writes and plans meet on one deployment, where a write
-while a plan is pending supersedes that plan (the emulator's model, `emulators/ece/app.py` `update_deployment`), and
-a stale `?version=` is refused. None may cancel or overwrite another: every entry lands, every wait ends with the
-plan that carried its change, and every link connects."""
+"""Five links to one ECE deployment in one `up`: their trust changes are written together (components/ece/trust.py
+`_TrustWriter`), so they cost what one link costs: one ECE plan for the `up`, one for `destroy`, two for a rotation
+of every link's CA (the new CA beside the old, then the old one dropped once each link is confirmed), and one or two
+for `destroy` (see there). None may cancel
+or overwrite another: every entry lands, every wait ends with the plan that carried its change, every link connects.
+Were the writes not together, a write while a plan is pending would supersede that plan (the emulator's model,
+`emulators/ece/app.py` `update_deployment`) and a stale `?version=` would be refused: still correct, at n plans' cost."""
 
 from __future__ import annotations
 
@@ -27,10 +30,22 @@ def plans(env: EmulatedLink) -> dict[str, Any]:
     return dict(env.ece_resource()["plans"])
 
 
+def attempts(env: EmulatedLink) -> dict[str, str]:
+    """Every plan attempt of the resource so far: name -> outcome."""
+    found = plans(env)
+    every = [*found["history"], found["current"], *([found["pending"]] if found["pending"] else [])]
+    return {attempt["name"]: attempt["outcome"] for attempt in every}
+
+
+def new_plans(env: EmulatedLink, before: dict[str, str]) -> list[str]:
+    return [outcome for name, outcome in attempts(env).items() if name not in before]
+
+
 def test_five_links_to_one_deployment_in_one_up_all_land_and_connect(stack: EngineStack[EmulatedLink]) -> None:
     env = stack.env
     env.control(env.ece, "POST", "plan-duration", {"seconds": 0.5})  # long enough for the writes to overlap
     history_before = len(plans(env)["history"])
+    before = attempts(env)
     try:
         stack.record(stack.cli.up())
     finally:
@@ -48,6 +63,22 @@ def test_five_links_to_one_deployment_in_one_up_all_land_and_connect(stack: Engi
     # Superseded plans are cancelled, never failed; the last one carried every change and succeeded.
     assert all(plan["outcome"] in ("success", "cancelled") for plan in ended), ended
     assert after["current"]["outcome"] == "success"
+    assert new_plans(env, before) == ["success"]  # five links, one plan
     stack.record(stack.cli.preview("--expect-no-changes"))
+
+    before = attempts(env)
+    env.control(env.remote, "POST", "rcs/rotate_ca")  # every link's CA at once (one remote cluster)
+    stack.refresh()
+    stack.record(stack.cli.up())
+    assert new_plans(env, before) == ["success", "success"]  # the new CA beside the old; then the old one dropped
+    entries = [e for e in env.direct_entries() if e["name"].startswith("ece-eck-remote-")]
+    assert all(
+        len(e["certificates"]) == 1 and e["certificates"][0]["pem"].strip() == env.rcs_ca.strip() for e in entries
+    )
+
+    before = attempts(env)
     stack.record(stack.cli.destroy())
     assert not [e for e in env.direct_entries() if e["name"].startswith("ece-eck-remote-")]
+    # Deletes become ready one by one, as the engine deletes what depends on each: usually one plan, two when one
+    # comes later than the others by more than the writer's quiet time.
+    assert new_plans(env, before) in (["success"], ["success", "success"])

@@ -1,0 +1,43 @@
+"""More than four operations at once in the dynamic provider process.
+
+The SDK's dynamic provider server serves the engine with `grpc.server(futures.ThreadPoolExecutor(max_workers=4))`
+(pulumi/dynamic/__main__.py, SDK 3.260.0, line 265): at most four creates, updates or deletes of dynamic resources run
+at the same time, however many the engine sends. With more links than that, their operations queue, and trust changes
+of one deployment that should be written together (`ece.trust._TrustWriter`, one ECE plan for all) are split into
+batches of four, each waiting for the plan of the one before. The pool is the server's only executor in the process;
+when this module is first imported there (by the first provider call), its bound is raised. A ThreadPoolExecutor
+starts a thread per submitted call while it has fewer than `_max_workers` (concurrent/futures/thread.py,
+`_adjust_thread_count`), so the new bound applies to the next calls.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from . import lifeline
+
+SDK_WORKERS = 4
+WORKERS = 64
+"""Enough for every link of a large stack; each waits mostly on the network."""
+
+log = logging.getLogger("ece_eck_remote.provider_pool")
+
+
+def widen(workers: int = WORKERS) -> int:
+    """In the provider process, raise the server pool's bound; returns how many pools were widened."""
+    if not lifeline.in_provider_process():
+        return 0
+    return widen_pools(workers)
+
+
+def widen_pools(workers: int) -> int:
+    widened = 0
+    for candidate in gc.get_objects():
+        if isinstance(candidate, ThreadPoolExecutor) and candidate._max_workers == SDK_WORKERS:
+            candidate._max_workers = workers
+            widened += 1
+    if widened != 1:
+        log.info("widened %d thread pools of %d workers (expected the server's one)", widened, SDK_WORKERS)
+    return widened

@@ -1,1 +1,59 @@
-"""Components and dynamic providers that link ECE deployments to ECK clusters as remote clusters."""
+"""Components and dynamic providers that link ECE deployments to ECK clusters as remote clusters.
+
+Installed with pip, this folder is the package `ece_eck_remote` (see `pyproject.toml`); in this repository the program
+imports it as `components`. The public surface is what this module exports:
+
+    from ece_eck_remote import EceApi, EckLinkEndArgs, ElasticsearchApi, RemoteClusterLink, RemoteClusterLinkArgs
+
+    link = RemoteClusterLink(
+        "search-logs",
+        RemoteClusterLinkArgs(
+            alias="logs",
+            ece=EceApi(url="https://ece.example.com:12443"),
+            deployment_id=deployment.id,                  # any Input: an Output of another resource
+            eck=EckLinkEndArgs(
+                address=service_address,                  # Outputs too
+                server_name="quickstart-es-remote-cluster.elastic.svc",
+                ca_certificate=ca_pem,
+                api=ElasticsearchApi(url=es_url, credentials={"username": "elastic", "password": password}),
+                access={"search": [{"names": ["logs-*"]}]},
+            ),
+        ),
+    )
+    pulumi.export("connected", link.connected)
+
+Type tokens are part of the state and never change: components are `eceeck:index:<Name>`, dynamic resources
+`pulumi-python:dynamic/eceeck:<Name>`. A dynamic resource's provider is recorded by its module path, so provider
+classes keep their module (or leave an import at the old path) from one version to the next.
+"""
+
+from .credentials import ece_reference, kubernetes_secret_reference
+from .eck_remote_cluster import EckRemoteCluster, EckRemoteClusterArgs
+from .link import (
+    CertificateTrust,
+    EceApi,
+    EckLinkEnd,
+    EckLinkEndArgs,
+    ElasticsearchApi,
+    RemoteClusterLink,
+    RemoteClusterLinkArgs,
+    RemoteEnd,
+)
+from .settings.model import Adoption, Role
+
+__all__ = [
+    "Adoption",
+    "CertificateTrust",
+    "EceApi",
+    "EckLinkEnd",
+    "EckLinkEndArgs",
+    "EckRemoteCluster",
+    "EckRemoteClusterArgs",
+    "ElasticsearchApi",
+    "RemoteClusterLink",
+    "RemoteClusterLinkArgs",
+    "RemoteEnd",
+    "Role",
+    "ece_reference",
+    "kubernetes_secret_reference",
+]

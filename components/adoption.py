@@ -19,13 +19,17 @@ from typing import Any
 
 from . import names
 from .ece.client import EceClient, EceConnection, auth_from_props, proxy_target
+from .ece.connection_props import connection_props
 from .ece.trust import entry_pems, find_entry
 from .elasticsearch.client import caller
 from .elasticsearch.remote_settings import live_settings
-from .link import ece_props
 from .pem import fingerprint
 from .settings import EceConnectionSettings, EceDeployment, Link
 from .validation import SettingsError
+
+
+def ece_props(ece: EceConnectionSettings) -> dict[str, Any]:
+    return connection_props(ece.url, ece.region, ece.ca_certificate, ece.insecure)
 
 
 def _credentials(ece: EceConnectionSettings) -> dict[str, Any]:

@@ -40,12 +40,16 @@ class CredentialsError(RuntimeError):
 
 
 def ece_reference() -> dict[str, Any]:
+    """The ECE API credentials from the stack config's `secrets.ece` or the environment, when a provider calls ECE."""
     return {SOURCE: ECE}
 
 
 def kubernetes_secret_reference(
     *, context: str | None, namespace: str, name: str, key: str, username: str
 ) -> dict[str, Any]:
+    """`username` with the password at `key` of the Secret `namespace/name` (kubeconfig `context`, None for the
+    current one), read when a provider needs it: for ECK's `elastic` user, `<cluster>-es-elastic-user`, key
+    `elastic`."""
     return {
         SOURCE: FROM_KUBERNETES,
         "context": context,

@@ -18,6 +18,8 @@ from .validation import Address
 
 @dataclass(frozen=True)
 class EckRemoteClusterArgs:
+    """The ECK cluster to declare (or, `managed: false`, to read), as the program's settings describe it."""
+
     cluster: EckCluster
     kubernetes: KubernetesTarget = field(default_factory=KubernetesTarget)
     """The cluster (context) to wait on, or render mode, where nothing the operator publishes is awaited."""
@@ -121,6 +123,10 @@ class EckElasticsearch(pulumi.ComponentResource):
 
 
 class EckRemoteCluster(pulumi.ComponentResource):
+    """An Elasticsearch cluster on Kubernetes under ECK serving as a remote cluster: its `Elasticsearch` resource
+    (unless owned elsewhere), the exposure of its remote cluster server, and what the local side needs from it, waited
+    for where the operator publishes it (CA, load-balancer address), as Outputs for an `EckLinkEndArgs`."""
+
     cluster_objects: EckElasticsearch | None
     """The cluster's own objects; None for a cluster owned elsewhere (`managed: false`), which is only read."""
     elasticsearch: k8s.apiextensions.CustomResource | None

@@ -4,43 +4,123 @@ the cross-cluster key's `encoded` flows into the ECE keystore, and the connectio
 `EckLinkEnd` is the ECK half (the key, plus what the ECE half needs); `RemoteClusterLink` is the whole chain. When two
 teams own the two halves, the ECK stack exports an `EckLinkEnd`'s values and the ECE stack rebuilds a `RemoteEnd`
 from them through a StackReference.
+
+Every value that another resource may produce is a `pulumi.Input` here (a plain value or an Output): the ECE
+deployment id, the CA, the address, the server name, the key's access. What decides which resources exist (the alias,
+the roles, whether a CA is to be trusted, the security model) is plain, because Pulumi must know it before any Output
+resolves. This program's stack config is turned into these Args in `program.py`; a program of your own fills them
+from its own resources.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
 from . import credentials, names
 from .ece.client import proxy_target
+from .ece.connection_props import connection_props
 from .ece.keystore import EceKeystoreCredentials
 from .ece.local_side import EceLocalSide
 from .ece.trust import EceTrustedCa
-from .eck_remote_cluster import EckRemoteCluster
 from .elasticsearch.api_key import CrossClusterApiKey, CrossClusterApiKeyAccess
 from .elasticsearch.connection_check import RemoteConnectionCheck
 from .elasticsearch.remote_settings import RemoteClusterSettings
 from .elasticsearch.roles import RemoteRole
 from .pem import fingerprint, split_certificates
-from .settings import CaSource, EceConnectionSettings, EceDeployment, EckCluster, Link, SecurityModel
+from .settings.model import Adoption, Role
+
+DEFAULT_REF_ID = "_main"
+"""ECE's name for a deployment's main Elasticsearch resource, whatever its `ref_id`."""
+
+
+@dataclass(frozen=True)
+class EceApi:
+    """The ECE API that holds the local deployment (the ECE side of a link)."""
+
+    url: pulumi.Input[str]
+    """Like `https://ece.example.com:12443`."""
+    region: pulumi.Input[str | None] = None
+    """The ECE region, when the API is reached through a region-scoped route."""
+    ca_certificate: pulumi.Input[str | None] = None
+    """PEM of the CA the ECE API's certificate chains to; None for the system's CAs."""
+    insecure: bool = False
+    """Skip TLS verification of the ECE API (tests only)."""
+    plan_timeout_seconds: int = 900
+    """How long a change that runs an ECE plan (trust, keystore) may take."""
+    credentials: pulumi.Input[Mapping[str, Any]] = field(default_factory=credentials.ece_reference)
+    """By default a reference resolved when a provider calls ECE: the stack config's `secrets.ece` (`apiKey`, or
+    `username` and `password`) or `ECE_API_KEY` (or `ECE_USERNAME` and `ECE_PASSWORD`) in the environment, so no ECE
+    credential is an input or in state. Credentials given here (`{"api_key": ...}`) are kept in state as secrets."""
+
+    def props(self) -> pulumi.Output[dict[str, Any]]:
+        """The connection as the dynamic resources take it (`ece` input)."""
+        insecure = self.insecure
+        return pulumi.Output.all(self.url, self.region, self.ca_certificate).apply(
+            lambda values: connection_props(values[0], values[1], values[2], insecure)
+        )
+
+
+@dataclass(frozen=True)
+class ElasticsearchApi:
+    """The remote (ECK) cluster's Elasticsearch HTTP API, where the cross-cluster API key is made."""
+
+    url: pulumi.Input[str]
+    """Like `https://quickstart-es-http.elastic.svc:9200`."""
+    credentials: pulumi.Input[Mapping[str, Any]]
+    """`{"username": ..., "password": ...}` or `{"api_key": ...}` (kept in state as secrets), or a reference resolved
+    when the key is made, such as `credentials.kubernetes_secret_reference(...)` for the operator's `elastic` user."""
+    ca_certificate: pulumi.Input[str | None] = None
+    """PEM of the CA of the HTTP certificate; None for the system's CAs."""
+    insecure: bool = False
+
+    def target(self) -> pulumi.Output[dict[str, Any]]:
+        """The endpoint as the dynamic resources take it (`target` input)."""
+        insecure = self.insecure
+        return pulumi.Output.all(self.url, self.ca_certificate).apply(
+            lambda values: {"kind": "direct", "url": values[0], "ca_certificate": values[1], "insecure": insecure}
+        )
+
+
+@dataclass(frozen=True)
+class CertificateTrust:
+    """The TLS-certificate model (deprecated in Elasticsearch 9.0): no key; the ECE deployment trusts the remote's
+    node certificates, and the remote's nodes trust the ECE deployment's CA (see `EckRemoteClusterArgs.ece_trust`)."""
+
+    scope_id: str
+    """The trust entry's `scope_id`: `<namespace>.es.local` for ECK (`names.certificate_model_scope`)."""
+    node_names: tuple[str, ...] = ()
+    """Names of the remote's nodes that the trust restriction must let in; the connection check names them."""
 
 
 @dataclass(frozen=True)
 class RemoteEnd:
-    """What the local side needs from the remote side of one link."""
+    """What the local (ECE) side needs from the remote side of one link. Each value may be an Output of another
+    resource (an `EckLinkEnd`, a StackReference, resources of your own)."""
 
-    ca_certificate: pulumi.Output[str | None]
-    address: pulumi.Output[str]
-    server_name: pulumi.Output[str]
-    encoded_key: pulumi.Output[str | None]
-    """Secret; None in the TLS-certificate model."""
-    key_id: pulumi.Output[str | None]
-    remote_target: pulumi.Output[dict[str, Any]] | None = None
+    address: pulumi.Input[str]
+    """`host:port` of the remote cluster server as the local cluster reaches it (IPv6 bracketed)."""
+    server_name: pulumi.Input[str]
+    """The TLS server name the local cluster asks for and checks (`<name>-es-remote-cluster.<ns>.svc` for ECK)."""
+    ca_certificate: pulumi.Input[str | None] = None
+    """PEM of the CA the remote cluster server's certificate chains to; None when it is publicly trusted."""
+    encoded_key: pulumi.Input[str | None] = None
+    """The cross-cluster API key's `encoded` value (kept secret); None in the TLS-certificate model."""
+    key_id: pulumi.Input[str | None] = None
+    remote_target: pulumi.Input[dict[str, Any]] | None = None
     """The remote's HTTP API and its credentials (secret), to diagnose a key problem; absent across stacks."""
-    declares_ca: bool = True
-    """Whether the local side must trust a private CA. Known from configuration, never from an Output's value."""
+    declares_ca: bool | None = None
+    """Whether the local side must trust a private CA. Known from configuration, never from an Output's value; None
+    means: when `ca_certificate` is given."""
+    certificate_trust: CertificateTrust | None = None
+    """Set for the TLS-certificate model only (made by an `EckLinkEnd` of such a cluster)."""
+
+    @property
+    def trusts_ca(self) -> bool:
+        return self.declares_ca if self.declares_ca is not None else self.ca_certificate is not None
 
     @classmethod
     def from_stack(cls, reference: pulumi.StackReference, alias: str, *, declares_ca: bool) -> RemoteEnd:
@@ -57,43 +137,41 @@ class RemoteEnd:
         )
 
 
-def ece_props(ece: EceConnectionSettings) -> dict[str, Any]:
-    return {"url": ece.url, "region": ece.region, "ca_certificate": ece.ca_certificate, "insecure": ece.insecure}
-
-
-def ece_credentials(_ece: EceConnectionSettings) -> dict[str, Any]:
-    """Where the ECE credentials are found when an operation needs them (the stack config's `secrets.ece`, or the
-    environment): a reference, so that no ECE credential is an input or in state, and rotating one changes nothing."""
-    return credentials.ece_reference()
-
-
-def ca_fingerprint(ca: pulumi.Output[str | None]) -> pulumi.Output[str | None]:
-    return ca.apply(lambda pem: fingerprint(pem) if pem else None)
+def ca_fingerprint(ca: pulumi.Input[str | None]) -> pulumi.Output[str | None]:
+    return pulumi.Output.from_input(ca).apply(lambda pem: fingerprint(pem) if pem else None)
 
 
 @dataclass(frozen=True)
 class EckLinkEndArgs:
-    link: Link
-    cluster: EckCluster
-    remote: EckRemoteCluster
-    stack: str
-    kubernetes_context: str | None = None
-    """The kubeconfig context where the operator's `elastic` user Secret is read when the key is managed."""
+    """The remote side of a link: where it is reached, and the cross-cluster API key to make on it."""
 
-
-def elastic_credentials(args: EckLinkEndArgs) -> dict[str, Any]:
-    """Where the remote's `elastic` password is found when an operation needs it: the operator's Secret, or the stack
-    config when the program renders manifests with a password of its own. A reference, so it is never in state."""
-    cluster = args.cluster
-    if cluster.elastic_password is not None:
-        return credentials.stack_secret_reference("eckClusters", cluster.name, "elasticPassword", username="elastic")
-    return credentials.kubernetes_secret_reference(
-        context=args.kubernetes_context,
-        namespace=cluster.namespace,
-        name=names.es_elastic_user_secret(cluster.name),
-        key="elastic",
-        username="elastic",
-    )
+    address: pulumi.Input[str]
+    server_name: pulumi.Input[str]
+    ca_certificate: pulumi.Input[str | None] = None
+    """See `RemoteEnd`."""
+    api: ElasticsearchApi | None = None
+    """The remote's HTTP API: required to make the key (API-key model)."""
+    access: pulumi.Input[Mapping[str, Any]] | None = None
+    """What the key grants, in Elasticsearch's form: `{"search": [{"names": ["logs-*"]}], "replication": [...]}`."""
+    key_name: pulumi.Input[str] | None = None
+    """Default: `ece-eck-remote-<stack>-<component name>`. A new name makes a new key (a replacement)."""
+    expiration: pulumi.Input[str] | None = None
+    """Like `90d`; none by default."""
+    metadata: pulumi.Input[Mapping[str, Any]] | None = None
+    certificate_identity: pulumi.Input[str] | None = None
+    """Elasticsearch 9.3+: the certificate identity the key is bound to."""
+    rotation: pulumi.Input[str] | None = None
+    """Any new value makes a new key (rotation), the old one invalidated once the new one is in use."""
+    ready_timeout_seconds: int = 600
+    """How long making the key waits for the remote's API (a new cluster's pods starting)."""
+    adopt_key_id: str | None = None
+    """A key made by hand that the first `up` takes over instead of making one."""
+    declares_ca: bool | None = None
+    """See `RemoteEnd`."""
+    certificate_trust: CertificateTrust | None = None
+    """The TLS-certificate model: no key is made."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What the key must wait for (the cluster it is made on)."""
 
 
 class EckLinkEnd(pulumi.ComponentResource):
@@ -105,34 +183,30 @@ class EckLinkEnd(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EckLinkEndArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(names.type_token("EckLinkEnd"), name, None, opts)
-        remote, link = args.remote, args.link
-        remote_target = pulumi.Output.all(remote.http_url, remote.http_ca_certificate).apply(
-            lambda values: {
-                "kind": "direct",
-                "url": values[0],
-                "ca_certificate": values[1],
-                "insecure": args.cluster.http.insecure_skip_verify,
-            }
-        )
-        remote_credentials = elastic_credentials(args)
+        remote_target: pulumi.Output[dict[str, Any]] | None = None
+        remote_credentials: pulumi.Input[Mapping[str, Any]] | None = None
+        if args.api is not None:
+            remote_target, remote_credentials = args.api.target(), args.api.credentials
         self.api_key = None
         self.api_key_access = None
         encoded: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         key_id: pulumi.Output[str | None] = pulumi.Output.from_input(None)
-        if args.cluster.security_model is SecurityModel.API_KEY:
+        if args.certificate_trust is None:
+            if remote_target is None or remote_credentials is None or args.access is None:
+                raise ValueError(f"{name}: making the cross-cluster API key needs the remote's `api` and `access`")
             self.api_key = CrossClusterApiKey(
                 f"{name}-api-key",
                 target=remote_target,
                 credentials=remote_credentials,
-                key_name=names.api_key_name(args.stack, link.key),
-                access=link.access,
-                expiration=link.expiration,
-                metadata=link.metadata or None,
-                certificate_identity=link.certificate_identity,
-                rotation=link.rotation,
-                ready_timeout_seconds=args.cluster.wait_timeout_seconds,
-                adopt_key_id=link.adopt.api_key_id if link.adopt else None,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[remote]),
+                key_name=args.key_name if args.key_name is not None else names.api_key_name(pulumi.get_stack(), name),
+                access=args.access,
+                expiration=args.expiration,
+                metadata=args.metadata,
+                certificate_identity=args.certificate_identity,
+                rotation=args.rotation,
+                ready_timeout_seconds=args.ready_timeout_seconds,
+                adopt_key_id=args.adopt_key_id,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
             )
             self.api_key_access = CrossClusterApiKeyAccess(
                 f"{name}-api-key-access",
@@ -143,27 +217,30 @@ class EckLinkEnd(pulumi.ComponentResource):
                 key_id=self.api_key.id,
                 key_grants_hash=self.api_key.grants_hash,
                 key_expires_at=self.api_key.expires_at,
-                access=link.access,
-                expiration=link.expiration,
-                metadata=link.metadata or None,
-                certificate_identity=link.certificate_identity,
-                rotation=link.rotation,
+                access=args.access,
+                expiration=args.expiration,
+                metadata=args.metadata,
+                certificate_identity=args.certificate_identity,
+                rotation=args.rotation,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             encoded = self.api_key.encoded
             key_id = self.api_key.key_id
         self.end = RemoteEnd(
-            ca_certificate=remote.ca_certificate,
-            address=remote.address,
-            server_name=remote.server_name,
+            ca_certificate=args.ca_certificate,
+            address=args.address,
+            server_name=args.server_name,
             encoded_key=encoded,
             key_id=key_id,
-            remote_target=pulumi.Output.secret(
+            remote_target=None
+            if remote_target is None
+            else pulumi.Output.secret(
                 pulumi.Output.all(remote_target, remote_credentials).apply(
                     lambda values: {"target": values[0], "credentials": values[1]}
                 )
             ),
-            declares_ca=args.cluster.transport_ca.source is not CaSource.NONE,
+            declares_ca=args.declares_ca,
+            certificate_trust=args.certificate_trust,
         )
         self.register_outputs(
             {"address": self.end.address, "serverName": self.end.server_name, "keyId": key_id, "encodedKey": encoded}
@@ -181,13 +258,27 @@ class EckLinkEnd(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class RemoteClusterLinkArgs:
-    link: Link
-    ece: EceConnectionSettings
-    deployment: EceDeployment
+    """One remote cluster alias on an ECE deployment, pointing at a remote cluster."""
+
+    alias: str
+    """The remote cluster alias: lowercase letters, digits, `-` and `_`."""
+    ece: EceApi
+    deployment_id: pulumi.Input[str]
+    """The ECE deployment (the local cluster)."""
+    ref_id: pulumi.Input[str] = DEFAULT_REF_ID
+    """Its Elasticsearch resource (`main-elasticsearch` on most deployments; `_main` finds the main one)."""
     eck: EckLinkEndArgs | None = None
-    """The ECK half to make here (one stack owns both sides)..."""
+    """The remote half to make here (the key on the remote cluster)..."""
     end: RemoteEnd | None = None
-    """...or the ECK half made elsewhere (read through a StackReference)."""
+    """...or the remote half made elsewhere (an ECK stack's exports, values of your own)."""
+    proxy_socket_connections: pulumi.Input[int] | None = None
+    skip_unavailable: pulumi.Input[bool] | None = None
+    roles: Sequence[Role] = ()
+    """Local roles, in Elasticsearch's form (`remote_indices` with `clusters: [alias]`), made after the settings."""
+    connection_timeout_seconds: int = 300
+    """How long the connection check waits for `connected: true`."""
+    adopt: Adoption | None = None
+    """What the first `up` takes over from a setup made by hand."""
 
 
 class RemoteClusterLink(pulumi.ComponentResource):
@@ -213,69 +304,74 @@ class RemoteClusterLink(pulumi.ComponentResource):
         super().__init__(names.type_token("RemoteClusterLink"), name, None, opts)
         if (args.eck is None) == (args.end is None):
             raise ValueError("a RemoteClusterLink takes either the ECK half to make (eck) or one made elsewhere (end)")
+        if not names.valid_alias(args.alias):
+            raise ValueError(f"'{args.alias}': {names.ALIAS_RULE}")
         self.remote_half = None
         if args.eck is not None:
             self.remote_half = EckLinkEnd(f"{name}-eck", args.eck, opts=pulumi.ResourceOptions(parent=self))
         end = self.remote_half.end if self.remote_half is not None else args.end
         assert end is not None
-        link, ece, deployment = args.link, args.ece, args.deployment
+        alias, ece, adopt = args.alias, args.ece, args.adopt
         # Across stacks only the API-key model is possible (the certificate model needs the ECE CA on the ECK side).
-        model = args.eck.cluster.security_model if args.eck is not None else SecurityModel.API_KEY
-        ece_connection, ece_access = ece_props(ece), ece_credentials(ece)
+        certificate_model = end.certificate_trust
+        ece_connection, ece_access = ece.props(), ece.credentials
         # How the Elasticsearch side reaches the local cluster: ECE's proxy, with the ECE credentials.
-        local_target = proxy_target(ece_connection, deployment.id, deployment.ref_id)
+        local_target = pulumi.Output.all(ece_connection, args.deployment_id, args.ref_id).apply(
+            lambda values: proxy_target(values[0], values[1], values[2])
+        )
         before_settings: list[pulumi.Resource] = []
-        adopt = link.adopt
         # An adopted key is checked (read only) before anything on the ECE side is taken over.
         first: list[pulumi.Resource] = (
             [self.remote_half.api_key]
             if adopt and adopt.api_key_id and self.remote_half is not None and self.remote_half.api_key is not None
             else []
         )
+        ca = pulumi.Output.from_input(end.ca_certificate)
 
         self.trust = None
         trust_details: pulumi.Output[dict[str, Any]] | None = None
-        certificates = end.ca_certificate.apply(lambda pem: split_certificates(pem) if pem else [])
-        if end.declares_ca:
+        if end.trusts_ca:
+            entry_name = names.trust_entry_name(alias)
             self.trust = EceTrustedCa(
                 f"{name}-trusted-ca",
                 ece=ece_connection,
                 ece_credentials=ece_access,
-                deployment_id=deployment.id,
-                ref_id=deployment.ref_id,
-                entry_name=names.trust_entry_name(link.alias),
-                certificates=certificates,
-                model="api-key" if model is SecurityModel.API_KEY else "certificate",
-                scope_id=None
-                if model is SecurityModel.API_KEY or args.eck is None
-                else names.certificate_model_scope(args.eck.cluster.namespace),
+                deployment_id=args.deployment_id,
+                ref_id=args.ref_id,
+                entry_name=entry_name,
+                certificates=ca.apply(lambda pem: split_certificates(pem) if pem else []),
+                model="api-key" if certificate_model is None else "certificate",
+                scope_id=None if certificate_model is None else certificate_model.scope_id,
                 plan_timeout_seconds=ece.plan_timeout_seconds,
                 adopt_entry=adopt.trust_entry if adopt else None,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=first),
             )
             before_settings.append(self.trust)
-            trust_details = pulumi.Output.all(ece_access, self.trust.retiring_certificates).apply(
+            plan_timeout = ece.plan_timeout_seconds
+            trust_details = pulumi.Output.all(
+                ece_connection, ece_access, args.deployment_id, args.ref_id, self.trust.retiring_certificates
+            ).apply(
                 lambda values: {
-                    "ece": ece_connection,
-                    "ece_credentials": values[0],
-                    "deployment_id": deployment.id,
-                    "ref_id": deployment.ref_id,
-                    "entry_name": names.trust_entry_name(link.alias),
-                    "retiring_certificates": values[1] or [],
-                    "plan_timeout_seconds": ece.plan_timeout_seconds,
+                    "ece": values[0],
+                    "ece_credentials": values[1],
+                    "deployment_id": values[2],
+                    "ref_id": values[3],
+                    "entry_name": entry_name,
+                    "retiring_certificates": values[4] or [],
+                    "plan_timeout_seconds": plan_timeout,
                 }
             )
 
         self.keystore = None
-        if model is SecurityModel.API_KEY:
+        if certificate_model is None:
             self.keystore = EceKeystoreCredentials(
                 f"{name}-keystore",
                 ece=ece_connection,
                 ece_credentials=ece_access,
-                deployment_id=deployment.id,
-                ref_id=deployment.ref_id,
-                alias=link.alias,
-                value=end.encoded_key.apply(lambda key: key or ""),
+                deployment_id=args.deployment_id,
+                ref_id=args.ref_id,
+                alias=alias,
+                value=pulumi.Output.from_input(end.encoded_key).apply(lambda key: key or ""),
                 plan_timeout_seconds=ece.plan_timeout_seconds,
                 adopt=bool(adopt and adopt.api_key_id),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=first),
@@ -286,11 +382,11 @@ class RemoteClusterLink(pulumi.ComponentResource):
             f"{name}-settings",
             target=local_target,
             credentials=ece_access,
-            alias=link.alias,
+            alias=alias,
             proxy_address=end.address,
             server_name=end.server_name,
-            proxy_socket_connections=link.proxy_socket_connections,
-            skip_unavailable=link.skip_unavailable,
+            proxy_socket_connections=args.proxy_socket_connections,
+            skip_unavailable=args.skip_unavailable,
             adopt_alias=bool(adopt and adopt.alias),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*first, *before_settings]),
         )
@@ -303,20 +399,11 @@ class RemoteClusterLink(pulumi.ComponentResource):
                 role=role.body,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.settings]),
             )
-            for role in link.roles
+            for role in args.roles
         ]
-        fingerprints = end.ca_certificate.apply(
-            lambda pem: [fingerprint(block) for block in split_certificates(pem or "")]
-        )
+        fingerprints = ca.apply(lambda pem: [fingerprint(block) for block in split_certificates(pem or "")])
         # The certificate model's trust restriction must let the remote's nodes in: the check names them on failure.
-        node_names = (
-            [
-                names.eck_transport_node_name(args.eck.cluster.name, args.eck.cluster.namespace, node_set.name)
-                for node_set in args.eck.cluster.node_sets[:1]
-            ]
-            if args.eck is not None and model is SecurityModel.CERTIFICATE
-            else []
-        )
+        node_names = list(certificate_model.node_names) if certificate_model is not None else []
         expected = pulumi.Output.all(end.address, end.server_name, fingerprints).apply(
             lambda values: {
                 "proxy_address": values[0],
@@ -334,20 +421,20 @@ class RemoteClusterLink(pulumi.ComponentResource):
             f"{name}-connection",
             target=local_target,
             credentials=ece_access,
-            alias=link.alias,
+            alias=alias,
             expected=expected,
-            timeout_seconds=link.connection_timeout_seconds,
-            requires_credentials=model is SecurityModel.API_KEY,
+            timeout_seconds=args.connection_timeout_seconds,
+            requires_credentials=certificate_model is None,
             remote=remote_details,
             trust=trust_details,
             local_side=EceLocalSide() if trust_details is not None else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.settings, *before_settings]),
         )
 
-        self.alias = pulumi.Output.from_input(link.alias)
+        self.alias = pulumi.Output.from_input(alias)
         self.proxy_address = self.settings.proxy_address
-        self.server_name = end.server_name
-        self.ca_fingerprint = ca_fingerprint(end.ca_certificate)
+        self.server_name = pulumi.Output.from_input(end.server_name)
+        self.ca_fingerprint = ca_fingerprint(ca)
         self.connected = self.check.connected
         self.encoded_key = pulumi.Output.secret(end.encoded_key)
         self.register_outputs(self.outputs())

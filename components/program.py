@@ -11,22 +11,34 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
-from . import eck_spec, registration
+from . import credentials, eck_spec, names, registration
 from .adoption import check_every_adoption
 from .ece.deployment_ca import EceDeploymentCa
 from .eck_ece_trust import EceTrustMaterial, ca_file_name
 from .eck_remote_cluster import EckClusterProtection, EckRemoteCluster, EckRemoteClusterArgs
 from .kube_api import KubeClient
 from .link import (
+    CertificateTrust,
+    EceApi,
     EckLinkEnd,
     EckLinkEndArgs,
+    ElasticsearchApi,
     RemoteClusterLink,
     RemoteClusterLinkArgs,
     RemoteEnd,
-    ece_credentials,
-    ece_props,
 )
-from .settings import EckCluster, Exposure, Link, Scope, SecurityModel, Settings, SettingsError, load_settings
+from .settings import (
+    CaSource,
+    EceConnectionSettings,
+    EckCluster,
+    Exposure,
+    Link,
+    Scope,
+    SecurityModel,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -93,10 +105,11 @@ def ece_trust_for(settings: Settings, cluster: EckCluster, cas: dict[str, EceDep
     for deployment_name in deployments:
         if deployment_name not in cas:
             deployment = settings.ece_deployment(deployment_name)
+            ece = ece_api(settings.ece)
             cas[deployment_name] = EceDeploymentCa(
                 f"{deployment_name}-ca",
-                ece=ece_props(settings.ece),
-                ece_credentials=ece_credentials(settings.ece),
+                ece=ece.props(),
+                ece_credentials=ece.credentials,
                 deployment_id=deployment.id,
             )
     file_names = tuple(ca_file_name(d) for d in deployments)
@@ -161,14 +174,71 @@ def eck_side(settings: Settings, declared: list[pulumi.Resource]) -> dict[str, E
     return remotes
 
 
+def ece_api(ece: EceConnectionSettings) -> EceApi:
+    """The ECE API from the stack config; its credentials are a reference to `secrets.ece` or the environment, so no
+    ECE credential is an input or in state, and rotating one changes nothing."""
+    return EceApi(
+        url=ece.url,
+        region=ece.region,
+        ca_certificate=ece.ca_certificate,
+        insecure=ece.insecure,
+        plan_timeout_seconds=ece.plan_timeout_seconds,
+        credentials=credentials.ece_reference(),
+    )
+
+
+def elastic_credentials(cluster: EckCluster, kubernetes_context: str | None) -> dict[str, Any]:
+    """Where the remote's `elastic` password is found when an operation needs it: the operator's Secret, or the stack
+    config when the program renders manifests with a password of its own. A reference, so it is never in state."""
+    if cluster.elastic_password is not None:
+        return credentials.stack_secret_reference("eckClusters", cluster.name, "elasticPassword", username="elastic")
+    return credentials.kubernetes_secret_reference(
+        context=kubernetes_context,
+        namespace=cluster.namespace,
+        name=names.es_elastic_user_secret(cluster.name),
+        key="elastic",
+        username="elastic",
+    )
+
+
+def certificate_trust(cluster: EckCluster) -> CertificateTrust | None:
+    """The TLS-certificate model: the ECE trust entry's scope and the node names its restriction must let in."""
+    if cluster.security_model is not SecurityModel.CERTIFICATE:
+        return None
+    return CertificateTrust(
+        scope_id=names.certificate_model_scope(cluster.namespace),
+        node_names=tuple(
+            names.eck_transport_node_name(cluster.name, cluster.namespace, node_set.name)
+            for node_set in cluster.node_sets[:1]
+        ),
+    )
+
+
 def eck_half(settings: Settings, link: Link, remotes: dict[str, EckRemoteCluster]) -> EckLinkEndArgs:
+    """The ECK half of a link: the cluster's outputs, and the key the link's settings describe."""
     cluster = settings.eck_cluster(link.eck_cluster)
+    remote = remotes[cluster.name]
     return EckLinkEndArgs(
-        link=link,
-        cluster=cluster,
-        remote=remotes[cluster.name],
-        stack=settings.stack,
-        kubernetes_context=settings.kubernetes.context,
+        address=remote.address,
+        server_name=remote.server_name,
+        ca_certificate=remote.ca_certificate,
+        declares_ca=cluster.transport_ca.source is not CaSource.NONE,
+        api=ElasticsearchApi(
+            url=remote.http_url,
+            ca_certificate=remote.http_ca_certificate,
+            insecure=cluster.http.insecure_skip_verify,
+            credentials=elastic_credentials(cluster, settings.kubernetes.context),
+        ),
+        key_name=names.api_key_name(settings.stack, link.key),
+        access=link.access,
+        expiration=link.expiration,
+        metadata=link.metadata or None,
+        certificate_identity=link.certificate_identity,
+        rotation=link.rotation,
+        ready_timeout_seconds=cluster.wait_timeout_seconds,
+        adopt_key_id=link.adopt.api_key_id if link.adopt else None,
+        certificate_trust=certificate_trust(cluster),
+        depends_on=(remote,),
     )
 
 
@@ -225,7 +295,19 @@ def declare(settings: Settings) -> None:
         deployment = settings.ece_deployment(link.ece_deployment)
         local = RemoteClusterLink(
             link.key,
-            RemoteClusterLinkArgs(link=link, ece=settings.ece, deployment=deployment, eck=eck, end=end),
+            RemoteClusterLinkArgs(
+                alias=link.alias,
+                ece=ece_api(settings.ece),
+                deployment_id=deployment.id,
+                ref_id=deployment.ref_id,
+                eck=eck,
+                end=end,
+                proxy_socket_connections=link.proxy_socket_connections,
+                skip_unavailable=link.skip_unavailable,
+                roles=link.roles,
+                connection_timeout_seconds=link.connection_timeout_seconds,
+                adopt=link.adopt,
+            ),
         )
         declared.append(local)
         link_outputs[link.key] = local.outputs()

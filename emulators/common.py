@@ -105,11 +105,17 @@ class Fault:
 
 @dataclass
 class LoggedRequest:
+    """One request as `GET /_emulator/requests` lists it. `at`: when it arrived; `answered`: when its answer (or its
+    drop) was ready, the work done. Both wall-clock seconds (`time.time()`), so that requests to different emulators
+    can be put in order."""
+
     method: str
     path: str
     query: dict[str, list[str]]
     status: int
     fault: str | None
+    at: float = 0.0
+    answered: float = 0.0
 
 
 class Emulator:
@@ -198,6 +204,7 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             return
 
         def _handle(self) -> None:
+            arrived = time.time()
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
@@ -212,7 +219,7 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             if fault is not None:
                 response = self._apply(fault, request)
                 if response is None and fault.kind == "drop":
-                    self._log(request, 0, fault.kind)
+                    self._log(request, 0, fault.kind, arrived)
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
@@ -222,11 +229,11 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 except Exception as error:  # an emulator bug must answer 500, not hang the client
                     response = Response(500, {"error": f"emulator failure: {type(error).__name__}: {error}"})
             if fault is not None and fault.kind == "lost_response":
-                self._log(request, response.status, fault.kind)
+                self._log(request, response.status, fault.kind, arrived)
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            self._log(request, response.status, fault.kind if fault else None)
+            self._log(request, response.status, fault.kind if fault else None, arrived)
             self._send(response)
 
         def _apply(self, fault: Fault, request: Request) -> Response | None:
@@ -244,9 +251,11 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 return emulator.conflict_response(request)
             return Response(fault.status, fault.body)
 
-        def _log(self, request: Request, status: int, fault: str | None) -> None:
+        def _log(self, request: Request, status: int, fault: str | None, arrived: float) -> None:
             with emulator.lock:
-                emulator.log.append(LoggedRequest(request.method, request.path, request.query, status, fault))
+                emulator.log.append(
+                    LoggedRequest(request.method, request.path, request.query, status, fault, arrived, time.time())
+                )
 
         def _send(self, response: Response) -> None:
             payload = response.encoded()

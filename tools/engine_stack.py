@@ -3,7 +3,10 @@ benchmarks: the project copy, the stack config pointing at the emulators (render
 
 from __future__ import annotations
 
+import io
 import shutil
+import subprocess
+import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -25,6 +28,25 @@ def copy_project(target: Path) -> Path:
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, target / name)
     shutil.copytree(ROOT / "components", target / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "stacks").mkdir()
+    (target / ".venv").symlink_to(ROOT / ".venv")
+    return target
+
+
+def program_at(commit: str, target: Path) -> Path:
+    """The program's files as they were at `commit`, as a user who installed that version has them (the git history
+    is part of the repository's tests: a clone needs it)."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "--format=tar", commit, "Pulumi.yaml", "__main__.py", "components"],
+            capture_output=True,
+            check=True,
+        ).stdout
+    except subprocess.CalledProcessError as error:
+        raise AssertionError(f"commit {commit} is needed (a clone with its history): {error.stderr.decode()}") from None
+    target.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
     (target / "stacks").mkdir()
     (target / ".venv").symlink_to(ROOT / ".venv")
     return target
@@ -92,6 +114,13 @@ class EngineStack(Generic[Env]):
         for key, value in config.items():
             values[f"{PROJECT}:{key}"] = value
         path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    def use_project(self, project: Path) -> None:
+        """Run the stack from another copy of the program (another version), keeping its config, secrets and state."""
+        config = f"Pulumi.{self.cli.stack}.yaml"
+        shutil.copy(self.project / "stacks" / config, project / "stacks" / config)
+        self.project = project
+        self.cli.project_dir = project
 
     def record(self, completed: Any) -> Any:
         self.transcripts.append(completed.stdout + completed.stderr)

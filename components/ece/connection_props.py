@@ -12,6 +12,11 @@ from ..dynamic import is_unknown
 from .client import EceClient, EceConnection, auth_from_props
 
 
+def connection_props(url: str, region: str | None, ca_certificate: str | None, insecure: bool) -> dict[str, Any]:
+    """The ECE connection as the dynamic resources take it (their `ece` input)."""
+    return {"url": url, "region": region, "ca_certificate": ca_certificate, "insecure": insecure}
+
+
 def client_from(props: Mapping[str, Any]) -> EceClient:
     return EceClient(EceConnection.from_props(props["ece"]), auth_from_props(props["ece_credentials"]))
 

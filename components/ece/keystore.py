@@ -30,8 +30,9 @@ from ..dynamic import (
     credentials_input,
     require,
 )
+from ..http import redact
 from ..validation import ES_MIN_API_KEY_MODEL, Version
-from .client import Deployment, EceApiError, EceClient
+from .client import Deployment, EceApiError, EceClient, EcePlanError
 from .connection_props import check_connection, client_from
 
 INPUTS = ("ece", "ece_credentials", "deployment_id", "ref_id", "alias", "value", "plan_timeout_seconds")
@@ -60,7 +61,10 @@ def _set(client: EceClient, props: Mapping[str, Any]) -> dict[str, Any]:
     restarted = _needs_restart(before, ref_id)
     if restarted:
         client.restart_elasticsearch(deployment_id, ref_id)
-        client.wait_for_plan(deployment_id, ref_id, float(props["plan_timeout_seconds"]), before=before)
+        try:
+            client.wait_for_plan(deployment_id, ref_id, float(props["plan_timeout_seconds"]), before=before)
+        except EcePlanError as error:  # the plan log is ECE's text: it is told without the value, as HTTP errors are
+            raise EcePlanError(redact(str(error), (props["value"],))) from None
     return {**{k: props.get(k) for k in INPUTS}, "setting": key, "restarted": restarted}
 
 

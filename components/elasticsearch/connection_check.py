@@ -32,7 +32,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 
 from .. import names
 from ..dynamic import ConfiguredProvider, changed_keys, credentials_change_touches_nothing, credentials_input, require
-from ..http import ApiError
+from ..http import ApiError, redact
 from ..polling import WaitTimeoutError, wait_for
 from .client import ElasticsearchApiError, ElasticsearchCaller, caller, check_target, comparable
 from .remote_settings import rebuild_connection
@@ -87,13 +87,15 @@ def reach(es: ElasticsearchCaller, alias: str) -> Reach:
         entry = body[alias]
         if entry.get("connected") is True:
             return Reach(True, "connected")
-        return Reach(False, str(entry.get("error") or "the local cluster could not reach the remote"))
+        said = str(entry.get("error") or "the local cluster could not reach the remote")
+        return Reach(False, redact(said, es.http.auth.secrets))  # answers' text, as the HTTP layer redacts errors
     if "no_such_remote_cluster_exception" in _error_types(body):
         # A real 8.19.21 node answers 403 security_exception caused by it (the action is authorised on the alias).
         return Reach(False, f"alias '{alias}' is not configured on the local cluster")
     if response.status_code == 403:
         code, reason = ElasticsearchApiError.parse_body(body)
-        raise ElasticsearchApiError(operation, 403, code, reason or "forbidden")
+        # an error built here from the answer, not by the HTTP layer: redacted as that layer redacts its own
+        raise ElasticsearchApiError(operation, 403, code, redact(reason or "forbidden", es.http.auth.secrets))
     return _search_reach(es, alias)
 
 
@@ -122,7 +124,7 @@ def _search_reach(es: ElasticsearchCaller, alias: str) -> Reach:
         return Reach(True, "connected")
     error = _json(response).get("error")
     reason = error.get("reason") if isinstance(error, Mapping) else error
-    return Reach(False, str(reason or "the cross-cluster search skipped the remote"))
+    return Reach(False, redact(str(reason or "the cross-cluster search skipped the remote"), es.http.auth.secrets))
 
 
 def _json(response: Any) -> dict[str, Any]:

@@ -156,6 +156,9 @@ class EceDeployment:
 
 @dataclass(frozen=True)
 class Role:
+    """A role on the local cluster, made with a link: its name and its body in Elasticsearch's form (`remote_indices`
+    with `clusters: [<alias>]`, `remote_cluster`)."""
+
     name: str
     body: dict[str, Any]
 

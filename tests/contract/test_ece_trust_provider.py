@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from components import names
 from components.dynamic import UNKNOWN
 from components.ece.client import EceApiError, EcePlanError
 from components.ece.connection_props import client_from
 from components.ece.trust import EceTrustedCaProvider, EntryRef, change_entry, normalise, remove_certificates
+from tests.support.aliases import ALIASES, twin
 from tests.support.certs import make_ca
 from tests.support.ece_swagger import swagger
 from tools.emulated_link import REF_ID, EmulatedLink
@@ -105,7 +107,11 @@ def test_no_op_update_writes_nothing(env: EmulatedLink) -> None:
     assert [r for r in env.requests_to(env.ece) if r["method"] == "PUT"] == []
 
 
-def test_ca_rotation_keeps_the_old_ca_until_the_new_one_is_confirmed(env: EmulatedLink) -> None:
+def test_a_ca_change_keeps_the_old_ca_beside_the_new_one_as_retiring(env: EmulatedLink) -> None:
+    """The provider's half of a CA rotation: the new CA is added beside the old one, which it names as retiring.
+    Dropping it once the link is confirmed with the new CA alone is the connection check's (test_connection_check.py
+    `test_a_ca_rotation_is_finished_once_the_new_ca_alone_connects`, `..._has_not_finished_keeps_both_cas`); here the
+    removal is called by hand, only to show that the state it leaves reads back without drift."""
     provider = EceTrustedCaProvider()
     created = provider.create(props(env))
     before = foreign(env)
@@ -116,7 +122,7 @@ def test_ca_rotation_keeps_the_old_ca_until_the_new_one_is_confirmed(env: Emulat
     assert pems(ours(env)) == normalise([CA2.certificate_pem, CA1.certificate_pem])
     assert updated.outs["retiring_certificates"] == normalise([CA1.certificate_pem])
     assert ours(env)["uid"] == created.outs["uid"]
-    # confirmation (done by the connection check) drops the old one
+    # what the connection check's confirmation does (called by hand here)
     remove_certificates(client_from(news), EntryRef.of(news), updated.outs["retiring_certificates"], 10)
     assert pems(ours(env)) == normalise([CA2.certificate_pem])
     assert foreign(env) == before
@@ -135,6 +141,28 @@ def test_alias_change_replaces_the_entry(env: EmulatedLink) -> None:
     names = [e["name"] for e in env.direct_entries()]
     assert "ece-eck-remote-logs2" in names and "ece-eck-remote-logs" not in names
     assert "partner-datacenter" in names
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_the_entry_is_named_after_the_alias_whatever_its_characters(env: EmulatedLink, alias: str) -> None:
+    """`ece-eck-remote-<alias>` exactly (the name a link's entry has, `names.trust_entry_name`): two aliases that
+    differ only by `-`/`_` own two entries, each with its own CA, and each is read and deleted alone."""
+    provider = EceTrustedCaProvider()
+    name, other = names.trust_entry_name(alias), names.trust_entry_name(twin(alias))
+    assert name == f"ece-eck-remote-{alias}" and other == f"ece-eck-remote-{twin(alias)}"
+    before = foreign(env)
+    created = provider.create(props(env, name=name, certificates=[CA1.certificate_pem]))
+    theirs = provider.create(props(env, name=other, certificates=[CA2.certificate_pem]))
+    assert created.id == f"{env.deployment_id}/{REF_ID}/{name}"
+    assert pems(ours(env, name)) == normalise([CA1.certificate_pem])
+    assert pems(ours(env, other)) == normalise([CA2.certificate_pem])
+    refreshed = provider.read(created.id, created.outs)
+    assert refreshed.inputs["entry_name"] == name
+    assert not provider.diff(created.id, refreshed.outs, props(env, name=name)).changes
+    provider.delete(created.id, created.outs)
+    assert ours(env, name) is None and pems(ours(env, other)) == normalise([CA2.certificate_pem])
+    provider.delete(theirs.id, theirs.outs)
+    assert foreign(env) == before
 
 
 def test_delete_removes_only_ours_and_is_idempotent(env: EmulatedLink) -> None:

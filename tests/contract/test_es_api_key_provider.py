@@ -27,6 +27,7 @@ from emulators.common import running
 from emulators.elasticsearch import Config, ElasticsearchEmulator
 from tests.support.es_spec import check_request
 from tests.support.keys import ACCESS, key_props
+from tests.support.secrets import assert_hidden
 from tools.emulated_link import REMOTE_PASSWORD, EmulatedLink
 
 
@@ -110,14 +111,19 @@ def test_grants_changed_by_hand_are_found_and_repaired(env: EmulatedLink) -> Non
     assert keys(env)[0]["access"]["search"][0]["names"] == ["logs-*"]
 
 
-def test_rotation_replaces_and_the_old_key_is_invalidated_only_on_delete(env: EmulatedLink) -> None:
+def test_a_new_rotation_token_is_a_replacement_that_creates_the_new_key_first(env: EmulatedLink) -> None:
+    """What the provider decides of a rotation: a replacement, create before delete (`delete_before_replace` false),
+    and a create of the new key that leaves the old one valid (its cleanup of leftovers is for the same token only).
+    That the engine then stores the new key before it invalidates the old one, and the link never drops, is
+    tests/engine/test_key_rotation.py's (this test calls the steps itself, so it cannot see their order)."""
     provider = CrossClusterApiKeyProvider()
     old = provider.create(props(env))
     news = props(env, rotation="2026-12")
-    assert provider.diff(old.id, old.outs, news).replaces == ["rotation"]
-    new = provider.create(news)  # Pulumi creates the replacement first...
-    assert {k["id"] for k in active(env)} == {old.id, new.id}  # ...both work while the keystore switches
-    provider.delete(old.id, old.outs)  # ...and deletes the old one last
+    diff = provider.diff(old.id, old.outs, news)
+    assert diff.replaces == ["rotation"] and diff.delete_before_replace is False
+    new = provider.create(news)
+    assert {k["id"] for k in active(env)} == {old.id, new.id}  # both work while the keystore switches
+    provider.delete(old.id, old.outs)
     assert [k["id"] for k in active(env)] == [new.id]
     assert new.outs["encoded"] != old.outs["encoded"]
 
@@ -248,14 +254,27 @@ def test_transient_faults_are_retried(env: EmulatedLink) -> None:
 
 
 def test_errors_name_the_call_and_never_the_password(env: EmulatedLink) -> None:
+    """The 401 for a wrong password repeats it (as a server may): the error names the call, never the password."""
+    wrong = "wrong-elastic-password-0001"
+    reason = f"unable to authenticate user [elastic] with password [{wrong}]"
+    env.fault(
+        env.remote,
+        route="GET /_license",
+        kind="status",
+        status=401,
+        times=-1,
+        body={"error": {"type": "security_exception", "reason": reason}, "status": 401},
+    )
     with pytest.raises(ElasticsearchApiError) as raised:
         CrossClusterApiKeyProvider().create(
-            props(env, credentials={"username": "elastic", "password": "wrong-password-1"}, ready_timeout_seconds=1)
+            props(env, credentials={"username": "elastic", "password": wrong}, ready_timeout_seconds=1)
         )
+    env.control(env.remote, "DELETE", "faults")
     message = str(raised.value)
     assert message.startswith("Elasticsearch API wait for the remote cluster's Elasticsearch API failed")
     assert "HTTP 401 [security_exception]" in message and "read the licence" in message
-    assert "wrong-password-1" not in message and REMOTE_PASSWORD not in message
+    assert "unable to authenticate user [elastic]" in message
+    assert_hidden(message, wrong, REMOTE_PASSWORD)
     env.fault(
         env.remote,
         route="POST /_security/cross_cluster/api_key",

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from components.elasticsearch.client import caller
 from components.elasticsearch.remote_settings import RemoteClusterSettingsProvider
 from components.elasticsearch.roles import RemoteRoleProvider
+from tests.support.aliases import ALIASES, neighbours
 from tests.support.es_spec import check_request
 from tools.emulated_link import EmulatedLink
 
@@ -90,9 +93,12 @@ def test_a_sniff_alias_is_switched_to_proxy_in_one_request(env: EmulatedLink) ->
     es.request(
         "seed", "PUT", "_cluster/settings", json={"persistent": {"cluster.remote.logs.seeds": ["10.0.0.9:9300"]}}
     )
+    env.control(env.local, "DELETE", "requests")
     RemoteClusterSettingsProvider().create(settings_props(env))
     state = persistent(env)
     assert "cluster.remote.logs.seeds" not in state and state["cluster.remote.logs.mode"] == "proxy"
+    writes = [r for r in env.requests_to(env.local) if (r["method"], r["path"]) == ("PUT", "/_cluster/settings")]
+    assert [r["status"] for r in writes] == [200]  # one request: never a moment without the alias or in both modes
 
 
 def test_delete_nulls_exactly_our_keys_and_is_idempotent(env: EmulatedLink) -> None:
@@ -123,6 +129,75 @@ def test_refresh_finds_settings_changed_by_hand_and_import_works(env: EmulatedLi
     assert imported.inputs["server_name"] == "quickstart-es-remote-cluster.elastic.svc"
     es.request("remove", "PUT", "_cluster/settings", json={"persistent": {"cluster.remote.logs.*": None}})
     assert provider.read(created.id, created.outs).id == ""
+
+
+def of_alias(env: EmulatedLink, alias: str) -> dict[str, Any]:
+    return {k: v for k, v in persistent(env).items() if k.startswith(f"cluster.remote.{alias}.")}
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_the_settings_keys_are_the_alias_own_whatever_its_characters(env: EmulatedLink, alias: str) -> None:
+    """`cluster.remote.<alias>.*` exactly, with `-`, `_` and digits, through create, refresh, update and delete; the
+    settings of aliases that differ only by `-`/`_` or that the alias is a prefix of are never read or touched."""
+    es = caller(env.local_target(), env.ece_credentials())
+    for i, other in enumerate(neighbours(alias)):
+        es.request(
+            "seed",
+            "PUT",
+            "_cluster/settings",
+            json={
+                "persistent": {
+                    f"cluster.remote.{other}.mode": "proxy",
+                    f"cluster.remote.{other}.proxy_address": f"neighbour-{i}.example.com:9443",
+                    f"cluster.remote.{other}.skip_unavailable": False,
+                }
+            },
+        )
+    theirs = {k: v for k, v in persistent(env).items() if not k.startswith(f"cluster.remote.{alias}.")}
+    provider = RemoteClusterSettingsProvider()
+    news = settings_props(env, alias=alias, proxy_socket_connections=3, skip_unavailable=True)
+    created = provider.create(news)
+    assert created.id.endswith(f"/{alias}")
+    assert of_alias(env, alias) == {
+        f"cluster.remote.{alias}.mode": "proxy",
+        f"cluster.remote.{alias}.proxy_address": "rcs.example.com:9443",
+        f"cluster.remote.{alias}.server_name": "quickstart-es-remote-cluster.elastic.svc",
+        f"cluster.remote.{alias}.proxy_socket_connections": "3",
+        f"cluster.remote.{alias}.skip_unavailable": "true",
+    }
+    assert created.outs["proxy_socket_connections"] == 3 and created.outs["skip_unavailable"] is True
+    refreshed = provider.read(created.id, created.outs)
+    assert refreshed.inputs["alias"] == alias and refreshed.inputs["proxy_address"] == "rcs.example.com:9443"
+    assert not provider.diff(created.id, refreshed.outs, news).changes
+    imported = provider.read(created.id, {"target": env.local_target(), "credentials": env.ece_credentials()})
+    assert imported.inputs["alias"] == alias and imported.inputs["skip_unavailable"] is True
+    changed = settings_props(env, alias=alias, proxy_address="[2001:db8::1]:9443")
+    provider.update(created.id, created.outs, changed)
+    assert of_alias(env, alias)[f"cluster.remote.{alias}.proxy_address"] == "[2001:db8::1]:9443"
+    assert f"cluster.remote.{alias}.proxy_socket_connections" not in of_alias(env, alias)
+    assert {k: v for k, v in persistent(env).items() if not k.startswith(f"cluster.remote.{alias}.")} == theirs
+    provider.delete(created.id, changed)
+    assert persistent(env) == theirs
+    assert provider.read(created.id, changed).id == ""
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_a_role_names_the_alias_in_its_clusters_whatever_its_characters(env: EmulatedLink, alias: str) -> None:
+    provider = RemoteRoleProvider()
+    role = {
+        "remote_indices": [{"clusters": [alias], "names": ["logs-*"], "privileges": ["read"]}],
+        "remote_cluster": [{"clusters": [alias], "privileges": ["monitor_enrich"]}],
+    }
+    raw = {"target": env.local_target(), "credentials": env.ece_credentials(), "role_name": f"{alias}-reader"}
+    checked = provider.check({}, {**raw, "role": role})
+    assert checked.failures == []
+    created = provider.create(checked.inputs)
+    stored = env.control(env.local, "GET", "state")["roles"][f"{alias}-reader"]
+    assert stored["remote_indices"][0]["clusters"] == [alias] and stored["remote_cluster"][0]["clusters"] == [alias]
+    refreshed = provider.read(created.id, created.outs)
+    assert not provider.diff(created.id, refreshed.outs, checked.inputs).changes
+    provider.delete(created.id, created.outs)
+    assert f"{alias}-reader" not in env.control(env.local, "GET", "state")["roles"]
 
 
 def test_roles_with_remote_privileges_round_trip(env: EmulatedLink) -> None:

@@ -7,53 +7,17 @@ The tests share one stack and run in file order."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tools.emulated_link import ECE_API_KEY, REMOTE_PASSWORD, EmulatedLink
-from tools.engine_stack import PROJECT, EngineStack, copy_project, link_config, make_engine_stack
-from tools.toolchains import ROOT
+from tools.engine_stack import PROJECT, EngineStack, copy_project, link_config, make_engine_stack, program_at
 
 PREVIOUS_VERSION = "e849a5bd5a6a3aa17a08947ad9137aa743841c9e"
 """The last commit whose resources took the credentials themselves as inputs."""
 NEW_ECE_API_KEY = "ece-rotated-api-key-9876543210"
 DYNAMIC = "pulumi-python:dynamic/eceeck:"
-
-
-def previous_program(target: Path) -> Path:
-    """The previous version's project files, as a user who installed it has them."""
-    target.mkdir(parents=True)
-    archive = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(ROOT),
-            "archive",
-            "--format=tar",
-            PREVIOUS_VERSION,
-            "Pulumi.yaml",
-            "__main__.py",
-            "components",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    (target / "stacks").mkdir()
-    (target / ".venv").symlink_to(ROOT / ".venv")
-    return target
-
-
-def use_program(engine: EngineStack[EmulatedLink], project: Path) -> None:
-    """Point the stack at another copy of the program, keeping its config (secrets included) and its state."""
-    config = f"Pulumi.{engine.cli.stack}.yaml"
-    shutil.copy(engine.project / "stacks" / config, project / "stacks" / config)
-    engine.project = project
-    engine.cli.project_dir = project
 
 
 def state_with_secrets(engine: EngineStack[EmulatedLink]) -> str:
@@ -83,7 +47,7 @@ def steps(engine: EngineStack[EmulatedLink]) -> list[dict[str, Any]]:
 def engine(tmp_path_factory: pytest.TempPathFactory, engine_env: EmulatedLink) -> EngineStack[EmulatedLink]:
     tmp = tmp_path_factory.mktemp("credentials")
     stack = make_engine_stack(tmp, engine_env, "credentials")
-    use_program(stack, previous_program(tmp / "previous"))
+    stack.use_project(program_at(PREVIOUS_VERSION, tmp / "previous"))
     config = link_config(engine_env, rendered=stack.rendered)
     for cluster in config["eckClusters"]:
         del cluster["protect"]  # a key the previous version did not know (it protected nothing)
@@ -105,7 +69,7 @@ def test_the_previous_version_kept_credentials_in_state(engine: EngineStack[Emul
 
 def test_this_version_takes_over_without_replacing_or_calling_anything(engine: EngineStack[EmulatedLink]) -> None:
     before = emulator_state(engine.env)
-    use_program(engine, copy_project(engine.project.parent / "current"))
+    engine.use_project(copy_project(engine.project.parent / "current"))
     engine.write_config(link_config(engine.env, rendered=engine.rendered))
     planned = [(step["op"], step["urn"].split("::")[-2].split("$")[-1]) for step in steps(engine)]
     assert planned, "moving credentials out of state is a change the preview must show"

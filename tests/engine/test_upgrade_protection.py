@@ -5,12 +5,9 @@ refused with Pulumi's own message before any manifest is removed. Render mode: n
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
-import subprocess
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +15,7 @@ import pytest
 import yaml
 
 from tests.support.certs import make_ca
-from tools.engine_stack import PASSPHRASE, PROJECT
+from tools.engine_stack import PASSPHRASE, PROJECT, program_at
 from tools.pulumi_cli import PulumiCli
 from tools.toolchains import ROOT
 
@@ -27,24 +24,6 @@ BEFORE_ALIASES = "e849a5bd5a6a3aa17a08947ad9137aa743841c9e"
 ES = "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch"
 SECRET = "kubernetes:core/v1:Secret"
 CA = make_ca("user-managed-transport-ca")
-
-
-def program_at(commit: str, target: Path) -> Path:
-    """The program's files as they were at `commit` (the git history is part of the repository's tests)."""
-    try:
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", "--format=tar", commit, "Pulumi.yaml", "__main__.py", "components"],
-            capture_output=True,
-            check=True,
-        ).stdout
-    except subprocess.CalledProcessError as error:
-        raise AssertionError(f"commit {commit} is needed (a clone with its history): {error.stderr.decode()}") from None
-    target.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(target, filter="data")
-    (target / "stacks").mkdir()
-    (target / ".venv").symlink_to(ROOT / ".venv")
-    return target
 
 
 def use_current_program(project: Path) -> None:

@@ -88,6 +88,7 @@ def test_a_cluster_applied_with_kubectl_is_checked_linked_and_left_as_its_owner_
     )
     addition = yaml_in_error(refused.stdout + refused.stderr)
     port = env.rcs["port"]
+    assert port != 9443  # so that the targetPort asked for (9443) cannot be the port by accident
     assert addition == {
         "spec": {
             "remoteClusterServer": {

@@ -24,6 +24,9 @@ ENTRY = "ece-eck-remote-quickstart"
 
 
 def real_config(env: EmulatedLink, *, operator_version: str, exposure: str) -> dict[str, Any]:
+    # The Service's port must not be 9443 itself, or a Service forwarding to its own port (a wrong or missing
+    # targetPort) would look right; the stand-in listens on whatever free port the system chose.
+    assert env.rcs["port"] != 9443
     return {
         "kubernetes": {"context": "local"},
         "eckClusters": [

@@ -118,7 +118,7 @@ def test_eck_33_exposes_9443_through_the_operators_service() -> None:
 def test_eck_30_to_32_gets_our_own_load_balancer_service() -> None:
     mocks = RecordingMocks(outputs=operator_publishes("2001:db8::5"))
     out = build(
-        settings_for(operatorVersion="3.2.0", remoteClusterServer={"port": 9443, "loadBalancerClass": "internal"}),
+        settings_for(operatorVersion="3.2.0", remoteClusterServer={"port": 30443, "loadBalancerClass": "internal"}),
         mocks,
     )
     es = mocks.one(ES_TYPE)
@@ -132,12 +132,53 @@ def test_eck_30_to_32_gets_our_own_load_balancer_service() -> None:
         "elasticsearch.k8s.elastic.co/cluster-name": "quickstart",
         "common.k8s.elastic.co/type": "elasticsearch",
     }
-    assert spec["ports"] == [{"name": "rcs", "port": 9443, "targetPort": 9443, "protocol": "TCP"}]
+    # the load balancer's port is the one chosen; it forwards to the remote cluster server's 9443 whatever that is
+    assert spec["ports"] == [{"name": "rcs", "port": 30443, "targetPort": 9443, "protocol": "TCP"}]
     wait = mocks.one(WAIT_TYPE)
     assert wait.inputs["service"] == "quickstart-es-remote-cluster-lb"
     assert service.urn in wait.dependencies and es.urn in wait.dependencies
     assert_children_of_component(mocks)
-    assert out["address"].value == "[2001:db8::5]:9443"
+    assert out["address"].value == "[2001:db8::5]:30443"
+
+
+# Every load balancer path, with an external port that differs from the port the nodes listen on, so that a
+# `targetPort` taken from `port` (or left out, which Kubernetes fills with `port`) shows.
+EXPOSURES = {
+    "operator's Service, API-key model": (
+        {"operatorVersion": "3.5.0"},
+        lambda m: m.one(ES_TYPE).inputs["spec"]["remoteClusterServer"]["service"]["spec"],
+        ("rcs", 9443),
+    ),
+    "own Service, API-key model": (
+        {"operatorVersion": "3.2.0"},
+        lambda m: m.one(SERVICE_TYPE).inputs["spec"],
+        ("rcs", 9443),
+    ),
+    "operator's Service, certificate model": (
+        {"securityModel": "certificate", "version": "8.18.0"},
+        lambda m: m.one(ES_TYPE).inputs["spec"]["transport"]["service"]["spec"],
+        ("tls-transport", 9300),
+    ),
+    "own Service, certificate model": (
+        {"securityModel": "certificate", "version": "8.18.0", "operatorVersion": "3.2.0"},
+        lambda m: m.one(SERVICE_TYPE).inputs["spec"],
+        ("tls-transport", 9300),
+    ),
+}
+
+
+@pytest.mark.parametrize("exposure", list(EXPOSURES))
+def test_the_load_balancer_port_is_the_chosen_one_and_the_target_port_the_nodes_one(exposure: str) -> None:
+    overrides, service_spec, (name, target) = EXPOSURES[exposure]
+    mocks = RecordingMocks(outputs=operator_publishes("203.0.113.10"))
+    server: dict[str, Any] = {"port": 31234}
+    if "own Service" in exposure:
+        server["exposure"] = "own-service"
+    out = build(settings_for(remoteClusterServer=server, **overrides), mocks)
+    spec = service_spec(mocks)
+    assert spec["type"] == "LoadBalancer"
+    assert spec["ports"] == [{"name": name, "port": 31234, "targetPort": target, "protocol": "TCP"}]
+    assert out["address"].value == "203.0.113.10:31234"  # what the local cluster dials: the load balancer's port
 
 
 def test_external_address_needs_no_load_balancer() -> None:

@@ -276,6 +276,7 @@ def test_the_certificate_model_chains_the_ece_ca_into_every_node_set_and_the_eck
         securityModel="certificate",
         version="8.18.0",
         nodeSets=[{"name": "master", "count": 3, "config": {"node.roles": ["master"]}}, {"name": "data", "count": 2}],
+        remoteClusterServer={"port": 30300},  # not 9300: a targetPort taken from the port would show
     )
     program(mocks, config([{"alias": "logs", "eckCluster": "logs", "eceDeployment": "search"}], [cluster]))
     assert mocks.by_type(KEY) == [] and mocks.by_type(KEYSTORE) == []
@@ -291,7 +292,7 @@ def test_the_certificate_model_chains_the_ece_ca_into_every_node_set_and_the_eck
     es = mocks.one("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch")
     assert "remoteClusterServer" not in es.inputs["spec"]
     assert es.inputs["spec"]["transport"]["service"]["spec"]["ports"] == [
-        {"name": "tls-transport", "port": 9300, "targetPort": 9300, "protocol": "TCP"}
+        {"name": "tls-transport", "port": 30300, "targetPort": 9300, "protocol": "TCP"}
     ]
     for node_set in es.inputs["spec"]["nodeSets"]:
         cas = node_set["config"]["xpack.security.transport.ssl.certificate_authorities"]
@@ -320,7 +321,7 @@ def test_the_certificate_model_chains_the_ece_ca_into_every_node_set_and_the_eck
     assert trust.inputs["model"] == "certificate" and trust.inputs["certificates"] == [CA.certificate_pem]
     assert trust.inputs["scope_id"] == "elastic.es.local"  # the namespace of ECK's node names, not `default`
     settings = by_name(mocks, SETTINGS, "search-logs-settings")
-    assert settings.inputs["proxy_address"] == "lb-elastic.example.com:9300"
+    assert settings.inputs["proxy_address"] == "lb-elastic.example.com:30300"
     assert settings.inputs["server_name"] == "logs-es-transport.elastic.svc"
     check = by_name(mocks, CHECK, "search-logs-connection")
     assert check.inputs["requires_credentials"] is False

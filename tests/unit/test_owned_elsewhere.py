@@ -127,6 +127,27 @@ def test_the_chosen_port_is_the_one_the_owner_must_expose() -> None:
     assert "          port: 443\n          targetPort: 9443\n" in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("ports", "passes"),
+    [
+        ([{"name": "rcs", "port": 443, "targetPort": 9443}], True),
+        ([{"name": "rcs", "port": 443, "targetPort": 443}], False),  # forwards to a port nothing listens on
+        ([{"name": "rcs", "port": 443}], False),  # Kubernetes makes targetPort the port: 443 again
+        ([{"name": "rcs", "port": 9443, "targetPort": 9443}], False),  # not the port the link dials
+    ],
+)
+def test_the_owners_service_must_forward_the_chosen_port_to_9443(ports: list[dict[str, Any]], passes: bool) -> None:
+    """A chosen port (443) that differs from the remote cluster server's (9443), so that a check comparing the
+    `targetPort` with the `port` shows."""
+    chosen = cluster(remoteClusterServer={"port": 443})
+    remote = {"enabled": True, "service": {"spec": {"type": "LoadBalancer", "ports": ports}}}
+    if passes:
+        eck_spec.check_owner_manifest("eckClusters[0]", chosen, live(remote), CRD_35)
+        return
+    with pytest.raises(SettingsError, match="ports has no port 443 with targetPort 9443"):
+        eck_spec.check_owner_manifest("eckClusters[0]", chosen, live(remote), CRD_35)
+
+
 def test_an_eck_older_than_33_cannot_give_the_operators_service() -> None:
     with pytest.raises(SettingsError) as raised:
         eck_spec.check_owner_manifest("eckClusters[0]", cluster(), live(LOAD_BALANCER), crd_without_service())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,10 @@ from components import program
 from components.settings import Settings, SettingsErrors, load_settings
 from components.settings.keys import leaf_paths
 from components.validation import SettingsError, show
+from tests.support.certs import make_ca, make_key
 from tests.support.configs import eck_cluster, program_config
 from tests.support.pulumi_mocks import RecordingMocks, run_under_mocks
+from tests.support.secrets import assert_hidden
 from tests.support.stacks import raw_getter
 from tests.unit.test_config_docs import ANY_VALUES, base, node_at
 
@@ -254,3 +257,87 @@ def test_a_good_config_runs_the_program() -> None:
     mocks = RecordingMocks()
     run_under_mocks(lambda: program.main(logged.append), mocks, config=program_config(eck_cluster()))
     assert logged == [] and mocks.registered
+
+
+# Secrets long and distinctive enough to pass every other rule, so that the one broken here is what is reported,
+# each next to a mistake that makes its own key be named (tests/support/secrets.py looks for them in pieces too).
+USER_CA = make_ca("user-managed-ca")
+ECE_KEY = "ece-api-key-in-settings-0123456789"
+ELASTIC_PASSWORD = "elastic-password-in-settings-4242"
+OTHER_KEY = make_key()
+
+
+def _user_managed(config: dict[str, Any], key: Any) -> None:
+    config["eckClusters"][0]["transportCa"] = {"source": "user-managed", "certificate": USER_CA.certificate_pem}
+    config["secrets"]["eckClusters"]["quickstart"]["transportCaKey"] = key
+
+
+SECRET_MISTAKES: dict[str, tuple[Callable[[dict[str, Any]], None], str, tuple[str, ...]]] = {
+    "a CA key of another CA": (
+        lambda c: _user_managed(c, OTHER_KEY),
+        "secrets.eckClusters.quickstart.transportCaKey",
+        (OTHER_KEY,),
+    ),
+    "a CA key that is no PEM": (
+        lambda c: _user_managed(c, "not-a-pem-but-a-secret-key-0123456789"),
+        "secrets.eckClusters.quickstart.transportCaKey",
+        ("not-a-pem-but-a-secret-key-0123456789",),
+    ),
+    "a CA key in a list": (
+        lambda c: _user_managed(c, [USER_CA.key_pem]),
+        "secrets.eckClusters.quickstart.transportCaKey",
+        (USER_CA.key_pem,),
+    ),
+    "an elastic password with a cluster": (
+        lambda c: c["secrets"]["eckClusters"]["quickstart"].update(elasticPassword=ELASTIC_PASSWORD),
+        "secrets.eckClusters.quickstart.elasticPassword",
+        (ELASTIC_PASSWORD,),
+    ),
+    "an elastic password that is a list": (
+        lambda c: c["secrets"]["eckClusters"]["quickstart"].update(elasticPassword=[ELASTIC_PASSWORD]),
+        "secrets.eckClusters.quickstart.elasticPassword",
+        (ELASTIC_PASSWORD,),
+    ),
+    "a misspelt secret key": (
+        lambda c: c["secrets"]["eckClusters"]["quickstart"].update(elasticPasword=ELASTIC_PASSWORD),
+        "secrets.eckClusters.quickstart.elasticPasword",
+        (ELASTIC_PASSWORD,),
+    ),
+    "an ECE API key and a username": (
+        lambda c: c["secrets"].update(ece={"apiKey": ECE_KEY, "username": "admin"}),
+        "secrets.ece.username",
+        (ECE_KEY,),
+    ),
+    "an ECE API key in a list": (
+        lambda c: c["secrets"].update(ece={"apiKey": [ECE_KEY]}),
+        "secrets.ece.apiKey",
+        (ECE_KEY,),
+    ),
+    "an ECE password that is a map": (
+        lambda c: c["secrets"].update(ece={"username": "admin", "password": {"value": ECE_KEY}}),
+        "secrets.ece.password",
+        (ECE_KEY,),
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", list(SECRET_MISTAKES))
+def test_a_settings_error_about_a_secret_never_shows_it(mistake: str) -> None:
+    change, key, secrets = SECRET_MISTAKES[mistake]
+    config = base()
+    config["secrets"]["ece"]["apiKey"] = ECE_KEY
+    change(config)
+    with pytest.raises(SettingsError) as raised:
+        parse(config)
+    message = str(raised.value)
+    assert f"config '{key}'" in message, message
+    assert_hidden(message, *secrets, ECE_KEY)
+
+
+def test_secrets_in_plain_text_are_refused_without_showing_them() -> None:
+    config = base()
+    config["secrets"]["ece"]["apiKey"] = ECE_KEY
+    config["secrets"]["eckClusters"]["quickstart"]["transportCaKey"] = USER_CA.key_pem
+    lines = problems(config, present=list(config), secret_keys=[])
+    assert lines[0].startswith("config 'secrets': value (secret) is invalid: it is stored in plain text"), lines
+    assert_hidden("\n".join(lines), ECE_KEY, USER_CA.key_pem)

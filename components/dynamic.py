@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider, UpdateResult
 from pulumi.output import Unknown
 
@@ -88,8 +89,6 @@ def credentials_change_touches_nothing(keys: Iterable[str]) -> Callable[[Update[
 def credentials_input(value: Any) -> Any:
     """Credentials as a resource input: a reference stays readable (it holds nothing secret), anything else is
     marked secret."""
-    import pulumi  # noqa: PLC0415 (the provider process never builds inputs)
-
     return value if credentials.is_reference(value) else pulumi.Output.secret(value)
 
 

@@ -63,35 +63,27 @@ class EceLocalSide:
             return "; the keystore holds it, but the deployment has not loaded it (keystore reload or restart)"
         return f"; the keystore holds {', '.join(others)} (alias mismatch?)" if others else ""
 
-    def ca_problem(self, details: Mapping[str, Any], fingerprints: list[str]) -> str | None:
-        """Whether the deployment trusts one of the remote's CA `fingerprints` in our trust entry."""
+    def trust_problems(self, details: Mapping[str, Any], fingerprints: list[str], node_names: list[str]) -> list[str]:
+        """From one read of our trust entry: whether it trusts one of the remote's CA `fingerprints`, and (TLS-certificate
+        model, `node_names` given) whether its subject-name restriction lets the remote's nodes in."""
         ref = _ref(details)
         try:
             entry = find_entry(_client(details).get_deployment(ref.deployment_id).trust(ref.ref_id), ref.name)
         except EceApiError as error:
-            return f"CA: could not read the deployment's trust ({error})"
-        trusted = {fingerprint(pem) for pem in entry_pems(entry)}
-        if set(fingerprints) & trusted:
-            return None
-        return "CA: the deployment does not trust the remote's CA (trust entry missing or holds another certificate)"
-
-    def restriction_problem(self, details: Mapping[str, Any], node_names: list[str]) -> str | None:
-        """Whether our entry's subject-name restriction lets the remote's nodes in (TLS-certificate model)."""
-        ref = _ref(details)
-        try:
-            entry = find_entry(_client(details).get_deployment(ref.deployment_id).trust(ref.ref_id), ref.name)
-        except EceApiError:
-            return None  # ca_problem says it already
-        patterns = trusted_node_patterns(entry or {})
-        if entry is None or patterns is None or not node_names:
-            return None
-        if any(_matches(pattern, name) for pattern in patterns for name in node_names):
-            return None
-        shown = ", ".join(patterns) or "none"
-        return (
-            f"trust restriction: entry '{ref.name}' (scope_id '{entry.get('scope_id')}') trusts node names matching "
-            f"[{shown}], but the remote's nodes are named like '{node_names[0]}'"
-        )
+            return [f"CA: could not read the deployment's trust ({error})"]
+        problems: list[str] = []
+        if fingerprints and not set(fingerprints) & {fingerprint(pem) for pem in entry_pems(entry)}:
+            problems.append(
+                "CA: the deployment does not trust the remote's CA (trust entry missing or holds another certificate)"
+            )
+        patterns = trusted_node_patterns(entry) if entry is not None else None
+        if patterns is not None and node_names and not any(_matches(p, n) for p in patterns for n in node_names):
+            problems.append(
+                f"trust restriction: entry '{ref.name}' (scope_id '{entry.get('scope_id') if entry else None}') trusts "
+                f"node names matching [{', '.join(patterns) or 'none'}], but the remote's nodes are named like "
+                f"'{node_names[0]}'"
+            )
+        return problems
 
 
 def trusted_node_patterns(entry: Mapping[str, Any]) -> list[str] | None:

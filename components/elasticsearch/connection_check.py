@@ -52,9 +52,9 @@ class LocalSide(Protocol):
 
     def credentials_hint(self, details: Mapping[str, Any], alias: str) -> str: ...
 
-    def ca_problem(self, details: Mapping[str, Any], fingerprints: list[str]) -> str | None: ...
-
-    def restriction_problem(self, details: Mapping[str, Any], node_names: list[str]) -> str | None: ...
+    def trust_problems(
+        self, details: Mapping[str, Any], fingerprints: list[str], node_names: list[str]
+    ) -> list[str]: ...
 
 
 def remote_info(es: ElasticsearchCaller, alias: str) -> dict[str, Any] | None:
@@ -157,14 +157,10 @@ def diagnose(props: Mapping[str, Any], info: Mapping[str, Any] | None, local: Lo
     if props.get("requires_credentials", True) and not info.get("cluster_credentials"):
         hint = local.credentials_hint(details, alias) if local is not None and details else ""
         problems.append(f"credentials: no keystore entry {names.keystore_credentials_key(alias)} is loaded{hint}")
-    if local is not None and details and expected.get("ca_fingerprints"):
-        problem = local.ca_problem(details, list(expected["ca_fingerprints"]))
-        if problem:
-            problems.append(problem)
-    if local is not None and details and expected.get("node_names"):
-        problem = local.restriction_problem(details, list(expected["node_names"]))
-        if problem:
-            problems.append(problem)
+    if local is not None and details and (expected.get("ca_fingerprints") or expected.get("node_names")):
+        problems += local.trust_problems(
+            details, list(expected.get("ca_fingerprints") or []), list(expected.get("node_names") or [])
+        )
     remote = props.get("remote")
     if remote and remote.get("key_id"):
         try:

@@ -7,14 +7,15 @@ The tests share one stack and run in file order."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from tools.emulated_link import ECE_API_KEY, LOCAL_PASSWORD, REF_ID, REMOTE_PASSWORD, SERVER_NAME, EmulatedLink
+from tests.support.emulator_checks import Probe, connected
+from tests.support.killed_up import wait_until
+from tools.emulated_link import ECE_API_KEY, REF_ID, REMOTE_PASSWORD, SERVER_NAME, EmulatedLink
 from tools.engine_stack import EngineStack, link_config, make_engine_stack
 from tools.pulumi_cli import PulumiCommandError
 
@@ -62,7 +63,7 @@ def set_up_by_hand(env: EmulatedLink) -> dict[str, str]:
         },
     }
     ece_api(env, "PUT", deployment, params={"version": version}, json=body)
-    wait(lambda: "pending" not in plan_info(env))
+    wait_until(lambda: "pending" not in plan_info(env), 10)
     ece_api(
         env,
         "PATCH",
@@ -82,29 +83,13 @@ def set_up_by_hand(env: EmulatedLink) -> dict[str, str]:
             }
         },
     )
-    wait(lambda: connected(env))
+    wait_until(lambda: connected(env, ALIAS), 10)
     return {"id": remote["id"], "encoded": remote["encoded"]}
 
 
 def plan_info(env: EmulatedLink) -> dict[str, Any]:
     found = ece_api(env, "GET", f"/deployments/{env.deployment_id}", params={"show_plans": "true"}).json()
     return dict(found["resources"]["elasticsearch"][0]["info"]["plan_info"])
-
-
-def connected(env: EmulatedLink) -> bool:
-    answer = requests.get(
-        f"{env.local.url}/_resolve/cluster/{ALIAS}:*", auth=("elastic", LOCAL_PASSWORD), timeout=10
-    ).json()
-    return bool((answer.get(ALIAS) or {}).get("connected"))
-
-
-def wait(predicate: Any, timeout: float = 10.0) -> None:
-    done = threading.Event()
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        done.wait(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def adopting(env: EmulatedLink, rendered: Any, key_id: str, **changes: Any) -> dict[str, Any]:
@@ -135,31 +120,6 @@ def engine(tmp_path_factory: pytest.TempPathFactory, engine_env: EmulatedLink) -
 @pytest.fixture(scope="module")
 def by_hand(engine: EngineStack[EmulatedLink]) -> dict[str, str]:
     return set_up_by_hand(engine.env)
-
-
-class Probe:
-    """`_resolve/cluster` every 50 ms while an `up` runs, and the remote's count of ended connections."""
-
-    def __init__(self, env: EmulatedLink) -> None:
-        self.env = env
-        self.answers: list[bool] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            self.answers.append(connected(self.env))
-            self.stop.wait(0.05)
-
-    def __enter__(self) -> Probe:
-        self.ended_before = len(self.env.rcs["events"])
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.ended_after = len(self.env.rcs["events"])
 
 
 def test_an_entry_that_is_not_there_stops_the_preview_naming_the_key(
@@ -208,7 +168,7 @@ def test_up_takes_the_link_over_while_it_stays_connected(
 ) -> None:
     env = engine.env
     uid = next(e["uid"] for e in env.direct_entries() if e["name"] == BY_HAND)
-    with Probe(env) as probe:
+    with Probe(env, ALIAS) as probe:
         engine.record(engine.cli.up())
     assert probe.answers and all(probe.answers), probe.answers
     assert probe.ended_after == probe.ended_before  # the connection made by hand was never closed
@@ -238,7 +198,7 @@ def test_destroy_removes_what_was_taken_over(engine: EngineStack[EmulatedLink], 
     assert all(k["invalidated"] for k in remote_keys(env) if k["id"] == by_hand["id"])
     assert not any(e["name"] in (BY_HAND, f"ece-eck-remote-{ALIAS}") for e in env.direct_entries())
     assert f"cluster.remote.{ALIAS}.credentials" not in env.ece_resource()["keystore"]
-    assert not connected(env)
+    assert not connected(env, ALIAS)
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.emulator_checks import emulator_state
 from tools.emulated_link import ECE_API_KEY, REMOTE_PASSWORD, EmulatedLink
 from tools.engine_stack import PROJECT, EngineStack, copy_project, link_config, make_engine_stack, program_at
 
@@ -22,20 +23,6 @@ DYNAMIC = "pulumi-python:dynamic/eceeck:"
 
 def state_with_secrets(engine: EngineStack[EmulatedLink]) -> str:
     return engine.cli.run(["stack", "export", "--show-secrets"]).stdout
-
-
-def emulator_state(env: EmulatedLink) -> dict[str, Any]:
-    local = env.control(env.local, "GET", "state")
-    remote = env.control(env.remote, "GET", "state")
-    resource = env.ece_resource()
-    return {
-        "trust": resource["trust"],
-        "keystore": resource["keystore"],
-        "plans": resource["plans"],
-        "settings": local["settings"]["persistent"],
-        "roles": local["roles"],
-        "keys": sorted((k["id"], k["invalidated"]) for k in remote["api_keys"]),
-    }
 
 
 def steps(engine: EngineStack[EmulatedLink]) -> list[dict[str, Any]]:

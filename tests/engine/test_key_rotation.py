@@ -11,16 +11,15 @@ The tests share one stack and run in file order."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
 
-from tools.emulated_link import ECE_API_KEY, LOCAL_PASSWORD, REMOTE_PASSWORD, EmulatedLink
+from tests.support.emulator_checks import Probe
+from tools.emulated_link import ECE_API_KEY, REMOTE_PASSWORD, EmulatedLink
 from tools.engine_stack import EngineStack, link_config, make_engine_stack
 
 ALIAS = "logs-eu_1"
@@ -42,36 +41,6 @@ def config(env: EmulatedLink, rendered: Path, rotation: str | None = None) -> di
     if rotation is not None:
         link["rotation"] = rotation
     return values
-
-
-def resolve(env: EmulatedLink) -> bool:
-    answer = requests.get(
-        f"{env.local.url}/_resolve/cluster/{ALIAS}:*", auth=("elastic", LOCAL_PASSWORD), timeout=10
-    ).json()
-    return bool((answer.get(ALIAS) or {}).get("connected"))
-
-
-class Probe:
-    """`_resolve/cluster/<alias>:*` on the local cluster every 50 ms while an `up` runs."""
-
-    def __init__(self, env: EmulatedLink) -> None:
-        self.env = env
-        self.answers: list[bool] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            self.answers.append(resolve(self.env))
-            self.stop.wait(0.05)
-
-    def __enter__(self) -> Probe:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
 
 
 def active_keys(env: EmulatedLink) -> list[dict[str, Any]]:
@@ -147,7 +116,7 @@ def test_a_key_rotation_never_drops_the_link_and_ends_with_one_valid_key(engine:
     engine.write_config(config(env, engine.rendered, rotation="2026-12"))
     for running in (env.ece, env.local, env.remote):
         env.control(running, "DELETE", "requests")
-    with Probe(env) as probe:
+    with Probe(env, ALIAS) as probe:
         engine.record(engine.cli.up())
     [new] = active_keys(env)
     assert new["id"] != old["id"] and key_in_state(engine) == new["id"]

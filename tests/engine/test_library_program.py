@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.emulator_checks import snapshot
 from tools import library_env
 from tools.emulated_link import ECE_API_KEY, REF_ID, REMOTE_PASSWORD, SERVER_NAME, EmulatedLink
 from tools.engine_stack import PASSPHRASE, EngineStack
@@ -27,19 +28,6 @@ from tools.toolchains import ROOT
 EXAMPLE = ROOT / "examples" / "library-program"
 ALIAS = "logs"
 DYNAMIC = "pulumi-python:dynamic/eceeck:"
-
-
-def snapshot(env: EmulatedLink) -> dict[str, Any]:
-    local = env.control(env.local, "GET", "state")
-    remote = env.control(env.remote, "GET", "state")
-    resource = env.ece_resource()
-    return {
-        "trust": resource["trust"],
-        "keystore": resource["keystore"],
-        "settings": local["settings"]["persistent"],
-        "roles": local["roles"],
-        "active_keys": sorted(k["id"] for k in remote["api_keys"] if not k["invalidated"]),
-    }
 
 
 def active_keys(env: EmulatedLink) -> list[dict[str, Any]]:

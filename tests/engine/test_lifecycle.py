@@ -12,6 +12,7 @@ import pytest
 
 from components.ece.client import proxy_target
 from components.elasticsearch.client import caller
+from tests.support.emulator_checks import snapshot
 from tools.emulated_link import ECE_API_KEY, REMOTE_PASSWORD, EmulatedLink
 from tools.engine_stack import EngineStack, link_config
 
@@ -25,20 +26,6 @@ CHECK = "pulumi-python:dynamic/eceeck:RemoteConnectionCheck"
 ES = "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch"
 K8S_SECRET = "kubernetes:core/v1:Secret"
 EVERY_TYPE = {KEY, KEY_ACCESS, TRUST, KEYSTORE, SETTINGS, ROLE, CHECK, ES, K8S_SECRET}
-
-
-def snapshot(env: EmulatedLink) -> dict[str, Any]:
-    """What the emulators hold, for comparisons before and after."""
-    local = env.control(env.local, "GET", "state")
-    remote = env.control(env.remote, "GET", "state")
-    resource = env.ece_resource()
-    return {
-        "trust": resource["trust"],
-        "keystore": resource["keystore"],
-        "settings": local["settings"]["persistent"],
-        "roles": local["roles"],
-        "active_keys": sorted(k["id"] for k in remote["api_keys"] if not k["invalidated"]),
-    }
 
 
 def changed_steps(engine: EngineStack[EmulatedLink]) -> set[tuple[str, str]]:
@@ -88,7 +75,7 @@ def test_up_creates_everything_and_ends_connected(engine: EngineStack[EmulatedLi
         "cluster.remote.quickstart.server_name",
     }
     assert set(after["roles"]) == {"quickstart-reader"}
-    assert len(after["active_keys"]) == 1
+    assert len(after["keys"]) == 1
     assert (engine.rendered / "1-manifest").is_dir()
 
 
@@ -142,7 +129,7 @@ def test_changing_the_key_access_updates_only_the_key(engine: EngineStack[Emulat
         link_config(env, rendered=engine.rendered, access={"search": [{"names": ["logs-*", "metrics-*"]}]})
     )
     assert changed_steps(engine) == {("update", KEY_ACCESS)}
-    key_before = snapshot(env)["active_keys"]
+    key_before = snapshot(env)["keys"]
     engine.record(engine.cli.up())
     remote = env.control(env.remote, "GET", "state")["api_keys"]
     [key] = [k for k in remote if not k["invalidated"]]

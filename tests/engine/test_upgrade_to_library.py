@@ -13,26 +13,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.emulator_checks import emulator_state
 from tools.emulated_link import EmulatedLink
 from tools.engine_stack import EngineStack, copy_project, link_config, make_engine_stack, program_at
 
 PREVIOUS_VERSION = "873015e00177d386b2efa0998fb6418b0084e14b"
 """The last commit before the components took Inputs (`RemoteClusterLinkArgs(link=, ece=, deployment=, ...)`)."""
 DYNAMIC = "pulumi-python:dynamic/eceeck:"
-
-
-def emulator_state(env: EmulatedLink) -> dict[str, Any]:
-    local = env.control(env.local, "GET", "state")
-    remote = env.control(env.remote, "GET", "state")
-    resource = env.ece_resource()
-    return {
-        "trust": resource["trust"],
-        "keystore": resource["keystore"],
-        "plans": resource["plans"],
-        "settings": local["settings"]["persistent"],
-        "roles": local["roles"],
-        "keys": sorted((k["id"], k["invalidated"]) for k in remote["api_keys"]),
-    }
 
 
 def plain(value: Any) -> Any:

@@ -22,12 +22,19 @@ imports it as `components`. The public surface is what this module exports:
     )
     pulumi.export("connected", link.connected)
 
+Several links to one deployment share its trust, so that their entries cost one ECE plan:
+
+    with deployment_trust("search-trust", ece, deployment.id) as trust:   # declared at the end of the block
+        for alias in ("logs", "metrics"):
+            RemoteClusterLink(f"search-{alias}", RemoteClusterLinkArgs(alias=alias, ..., trust=trust))
+
 Type tokens are part of the state and never change: components are `eceeck:index:<Name>`, dynamic resources
 `pulumi-python:dynamic/eceeck:<Name>`. A dynamic resource's provider is recorded by its module path, so provider
 classes keep their module (or leave an import at the old path) from one version to the next.
 """
 
 from .credentials import ece_reference, kubernetes_secret_reference
+from .ece.trust_group import DeploymentTrust
 from .eck_remote_cluster import EckRemoteCluster, EckRemoteClusterArgs
 from .link import (
     CertificateTrust,
@@ -38,12 +45,14 @@ from .link import (
     RemoteClusterLink,
     RemoteClusterLinkArgs,
     RemoteEnd,
+    deployment_trust,
 )
 from .settings.model import Adoption, Role
 
 __all__ = [
     "Adoption",
     "CertificateTrust",
+    "DeploymentTrust",
     "EceApi",
     "EckLinkEnd",
     "EckLinkEndArgs",
@@ -54,6 +63,7 @@ __all__ = [
     "RemoteClusterLinkArgs",
     "RemoteEnd",
     "Role",
+    "deployment_trust",
     "ece_reference",
     "kubernetes_secret_reference",
 ]

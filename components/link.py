@@ -21,13 +21,14 @@ from typing import Any
 import pulumi
 
 from . import credentials, names
+from .dynamic import credentials_input
 from .ece.client import proxy_target
 from .ece.connection_props import connection_props
 from .ece.keystore import EceKeystoreCredentials
 from .ece.local_side import EceLocalSide
-from .ece.trust import EceTrustedCa
+from .ece.trust_group import DeploymentTrust, TrustEntry
 from .elasticsearch.api_key import CrossClusterApiKey, CrossClusterApiKeyAccess
-from .elasticsearch.connection_check import RemoteConnectionCheck
+from .elasticsearch.connection_check import LinkConfirmation, RemoteConnectionCheck
 from .elasticsearch.remote_settings import RemoteClusterSettings
 from .elasticsearch.roles import RemoteRole
 from .pem import fingerprint, split_certificates
@@ -279,6 +280,34 @@ class RemoteClusterLinkArgs:
     """How long the connection check waits for `connected: true`."""
     adopt: Adoption | None = None
     """What the first `up` takes over from a setup made by hand."""
+    trust: DeploymentTrust | None = None
+    """The deployment's trust, shared by every link to the deployment so that their entries cost one ECE plan
+    (`DeploymentTrust`; call its `declare()` once every link is declared). None: the link makes one of its own."""
+
+
+def deployment_trust(
+    name: str,
+    ece: EceApi,
+    deployment_id: pulumi.Input[str],
+    ref_id: pulumi.Input[str] = DEFAULT_REF_ID,
+    opts: pulumi.ResourceOptions | None = None,
+) -> DeploymentTrust:
+    """The trust of one ECE deployment, to share between its links (`RemoteClusterLinkArgs.trust`) so that their
+    entries cost one ECE plan; call its `declare()` once every link to the deployment is declared."""
+    return DeploymentTrust(
+        name,
+        ece=ece.props(),
+        ece_credentials=ece.credentials,
+        deployment_id=deployment_id,
+        ref_id=ref_id,
+        plan_timeout_seconds=ece.plan_timeout_seconds,
+        opts=opts,
+    )
+
+
+def _plainly_differ(one: pulumi.Input[str], other: pulumi.Input[str]) -> bool:
+    """Both plain strings, and not the same (an Output cannot be compared while the program declares)."""
+    return isinstance(one, str) and isinstance(other, str) and one != other
 
 
 class RemoteClusterLink(pulumi.ComponentResource):
@@ -287,7 +316,9 @@ class RemoteClusterLink(pulumi.ComponentResource):
 
     remote_half: EckLinkEnd | None
 
-    trust: EceTrustedCa | None
+    trust: DeploymentTrust | None
+    """The deployment's trust this link's entry is written with (shared with the other links to the deployment when
+    given in the args), or None when the link trusts no private CA."""
     keystore: EceKeystoreCredentials | None
     settings: RemoteClusterSettings
     roles: list[RemoteRole]
@@ -319,7 +350,7 @@ class RemoteClusterLink(pulumi.ComponentResource):
         local_target = pulumi.Output.all(ece_connection, args.deployment_id, args.ref_id).apply(
             lambda values: proxy_target(values[0], values[1], values[2])
         )
-        before_settings: list[pulumi.Resource] = []
+        before_settings: list[pulumi.Input[pulumi.Resource]] = []
         # An adopted key is checked (read only) before anything on the ECE side is taken over.
         first: list[pulumi.Resource] = (
             [self.remote_half.api_key]
@@ -330,34 +361,39 @@ class RemoteClusterLink(pulumi.ComponentResource):
 
         self.trust = None
         trust_details: pulumi.Output[dict[str, Any]] | None = None
+        own_trust = False
         if end.trusts_ca:
             entry_name = names.trust_entry_name(alias)
-            self.trust = EceTrustedCa(
-                f"{name}-trusted-ca",
-                ece=ece_connection,
-                ece_credentials=ece_access,
-                deployment_id=args.deployment_id,
-                ref_id=args.ref_id,
-                entry_name=entry_name,
-                certificates=ca.apply(lambda pem: split_certificates(pem) if pem else []),
-                model="api-key" if certificate_model is None else "certificate",
-                scope_id=None if certificate_model is None else certificate_model.scope_id,
-                plan_timeout_seconds=ece.plan_timeout_seconds,
-                adopt_entry=adopt.trust_entry if adopt else None,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=first),
+            self.trust = args.trust
+            if self.trust is None:
+                own_trust = True
+                self.trust = deployment_trust(
+                    f"{name}-trust", ece, args.deployment_id, args.ref_id, pulumi.ResourceOptions(parent=self)
+                )
+            elif _plainly_differ(self.trust.deployment_id, args.deployment_id):
+                raise ValueError(
+                    f"link '{alias}': its trust '{self.trust.name}' is deployment {self.trust.deployment_id}'s, "
+                    f"not {args.deployment_id}'s"
+                )
+            trust_resource = self.trust.add(
+                TrustEntry(
+                    name=entry_name,
+                    certificates=ca.apply(lambda pem: split_certificates(pem) if pem else []),
+                    model="api-key" if certificate_model is None else "certificate",
+                    scope_id=None if certificate_model is None else certificate_model.scope_id,
+                    adopt_entry=adopt.trust_entry if adopt else None,
+                ),
+                depends_on=first,
             )
-            before_settings.append(self.trust)
+            before_settings.append(trust_resource)
             plan_timeout = ece.plan_timeout_seconds
-            trust_details = pulumi.Output.all(
-                ece_connection, ece_access, args.deployment_id, args.ref_id, self.trust.retiring_certificates
-            ).apply(
+            trust_details = pulumi.Output.all(ece_connection, ece_access, args.deployment_id, args.ref_id).apply(
                 lambda values: {
                     "ece": values[0],
                     "ece_credentials": values[1],
                     "deployment_id": values[2],
                     "ref_id": values[3],
                     "entry_name": entry_name,
-                    "retiring_certificates": values[4] or [],
                     "plan_timeout_seconds": plan_timeout,
                 }
             )
@@ -431,6 +467,24 @@ class RemoteClusterLink(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.settings, *before_settings]),
         )
 
+        if self.trust is not None:
+            # The end of a CA rotation: after this check, the deployment's trust drops the old CA, and asks the
+            # Elasticsearch side to confirm the link with the new one alone.
+            self.trust.confirmed_by(
+                names.trust_entry_name(alias),
+                self.check,
+                {
+                    "target": local_target,
+                    "credentials": credentials_input(ece_access),
+                    "alias": alias,
+                    "expected": expected,
+                    "requires_credentials": certificate_model is None,
+                    "timeout_seconds": args.connection_timeout_seconds,
+                },
+                LinkConfirmation(),
+            )
+            if own_trust:
+                self.trust.declare()
         self.alias = pulumi.Output.from_input(alias)
         self.proxy_address = self.settings.proxy_address
         self.server_name = pulumi.Output.from_input(end.server_name)

@@ -14,6 +14,7 @@ from pulumi.runtime import config as runtime_config
 from . import credentials, eck_spec, names, registration
 from .adoption import check_every_adoption
 from .ece.deployment_ca import EceDeploymentCa
+from .ece.trust_group import DeploymentTrust
 from .eck_ece_trust import EceTrustMaterial, ca_file_name
 from .eck_remote_cluster import EckClusterProtection, EckRemoteCluster, EckRemoteClusterArgs
 from .kube_api import KubeClient
@@ -26,10 +27,12 @@ from .link import (
     RemoteClusterLink,
     RemoteClusterLinkArgs,
     RemoteEnd,
+    deployment_trust,
 )
 from .settings import (
     CaSource,
     EceConnectionSettings,
+    EceDeployment,
     EckCluster,
     Exposure,
     Link,
@@ -187,6 +190,11 @@ def ece_api(ece: EceConnectionSettings) -> EceApi:
     )
 
 
+def trust_of(ece: EceConnectionSettings, deployment: EceDeployment) -> DeploymentTrust:
+    """The trust entries of every link to `deployment`, written as one resource: one ECE plan for all of them."""
+    return deployment_trust(f"{deployment.name}-trust", ece_api(ece), deployment.id, deployment.ref_id)
+
+
 def elastic_credentials(cluster: EckCluster, kubernetes_context: str | None) -> dict[str, Any]:
     """Where the remote's `elastic` password is found when an operation needs it: the operator's Secret, or the stack
     config when the program renders manifests with a password of its own. A reference, so it is never in state."""
@@ -278,6 +286,7 @@ def declare(settings: Settings) -> None:
     link_outputs: dict[str, Any] = {}
     link_ends: dict[str, Any] = {}
     link_keys: dict[str, Any] = {}
+    trusts: dict[str, DeploymentTrust] = {}
     for link in settings.links:
         if settings.scope is Scope.ECK:
             half = EckLinkEnd(f"{link.key}-eck", eck_half(settings, link, remotes))
@@ -293,6 +302,8 @@ def declare(settings: Settings) -> None:
         else:
             eck = eck_half(settings, link, remotes)
         deployment = settings.ece_deployment(link.ece_deployment)
+        if deployment.name not in trusts:
+            trusts[deployment.name] = trust_of(settings.ece, deployment)
         local = RemoteClusterLink(
             link.key,
             RemoteClusterLinkArgs(
@@ -307,10 +318,15 @@ def declare(settings: Settings) -> None:
                 roles=link.roles,
                 connection_timeout_seconds=link.connection_timeout_seconds,
                 adopt=link.adopt,
+                trust=trusts[deployment.name],
             ),
         )
         declared.append(local)
         link_outputs[link.key] = local.outputs()
+    for trust in trusts.values():
+        if trust.entries:
+            declared.append(trust.declare())
+            declared.extend([trust.retirement] if trust.retirement is not None else [])
     protect_clusters(settings, declared)
     if link_ends:
         pulumi.export("linkEnds", link_ends)

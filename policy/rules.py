@@ -31,6 +31,9 @@ UNKNOWN: Any = _Unknown()
 
 DYNAMIC = "pulumi-python:dynamic/eceeck:"
 TRUSTED_CA = f"{DYNAMIC}EceTrustedCa"
+"""One link's trust entry (stacks made before `EceDeploymentTrust`)."""
+DEPLOYMENT_TRUST = f"{DYNAMIC}EceDeploymentTrust"
+"""Every link's trust entry on one deployment (`entries`)."""
 API_KEY = f"{DYNAMIC}CrossClusterApiKey"
 REMOTE_SETTINGS = f"{DYNAMIC}RemoteClusterSettings"
 REMOTE_ROLE = f"{DYNAMIC}RemoteRole"
@@ -167,11 +170,18 @@ def certificate_model(resource: Resource, config: Mapping[str, Any]) -> list[str
         return []
     props = resource.props
     why = f"Stack '{stack}' is production (it matches productionStacks: {', '.join(production_patterns(config))})"
-    if resource.type == TRUSTED_CA and props.get("model") == "certificate":
+    entries = [props] if resource.type == TRUSTED_CA else []
+    if resource.type == DEPLOYMENT_TRUST and isinstance(props.get("entries"), list):
+        entries = [
+            {**entry, "entry_name": entry.get("name")} for entry in props["entries"] if isinstance(entry, Mapping)
+        ]
+    certificate_model = [entry for entry in entries if entry.get("model") == "certificate"]
+    if certificate_model:
         return [
-            f"{why}, and the ECE trust entry '{props.get('entry_name')}' of deployment {props.get('deployment_id')} "
-            f"is a TLS-certificate model entry (type generic, trust_all, scope {props.get('scope_id')}). "
+            f"{why}, and the ECE trust entry '{entry.get('entry_name')}' of deployment {props.get('deployment_id')} "
+            f"is a TLS-certificate model entry (type generic, trust_all, scope {entry.get('scope_id')}). "
             f"{API_KEY_MODEL}."
+            for entry in certificate_model
         ]
     if resource.type == CONNECTION_CHECK and props.get("requires_credentials") is False:
         return [

@@ -1,21 +1,21 @@
 """`EceLocalSide`: what the connection check may ask of the ECE side of a link, without knowing ECE.
 
 The link hands the check an `EceLocalSide` and the trust details (`details`: ECE connection and credentials,
-deployment, Elasticsearch resource, trust entry name, retiring certificates, plan timeout). The check calls it to
-finish a CA rotation once the link is up with both CAs trusted, and to say what is wrong on the ECE side when the link
-does not connect. Stateless, so it pickles by reference into the dynamic provider.
+deployment, Elasticsearch resource, trust entry name, plan timeout). The check calls it to say what is wrong on the
+ECE side when the link does not connect (the end of a CA rotation is the deployment's: `retirement.py`). Stateless,
+so it pickles by reference into the dynamic provider.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .. import names
 from ..pem import fingerprint
 from .client import EceApiError, EceClient, EceConnection, auth_from_props
-from .trust import EntryRef, change_entry, entry_body, entry_pems, find_entry, normalise, remove_certificates
+from .trust import EntryRef, entry_pems, find_entry
 
 
 def _client(details: Mapping[str, Any]) -> EceClient:
@@ -28,28 +28,6 @@ def _ref(details: Mapping[str, Any]) -> EntryRef:
 
 class EceLocalSide:
     """Trust and keystore on an ECE deployment, seen from the connection check."""
-
-    def finish_rotation(self, details: Mapping[str, Any], confirm: Callable[[], bool]) -> list[str] | None:
-        """Drop the retiring CAs, then `confirm()` the link over a fresh handshake. Returns the CAs retired (none when
-        no rotation is under way), or None when the link did not confirm: the retiring CAs are then trusted again."""
-        retiring = normalise(details.get("retiring_certificates") or [])
-        if not retiring:
-            return []
-        client, ref = _client(details), _ref(details)
-        plan_timeout = float(details.get("plan_timeout_seconds") or 600)
-        remove_certificates(client, ref, retiring, plan_timeout)
-        if confirm():
-            return retiring
-
-        def restore(entry: dict[str, Any] | None) -> dict[str, Any] | None:
-            if entry is None:
-                return None
-            pems = normalise(entry_pems(entry) + retiring)
-            model = "api-key" if entry.get("type") == "proxy" else "certificate"
-            return entry_body(ref.name, model, pems, entry.get("uid"), entry.get("scope_id"))
-
-        change_entry(client, ref, restore, plan_timeout)
-        return None
 
     def credentials_hint(self, details: Mapping[str, Any], alias: str) -> str:
         """Why no credentials are loaded for `alias`, when the keystore shows it (another alias's key)."""

@@ -241,9 +241,21 @@ def _apply(trust: dict[str, Any], change: _Change, deployment_id: str) -> bool:
     return True
 
 
-def _write(client: EceClient, batch: list[_Change]) -> None:
+def write_together(
+    client: EceClient, changes: list[tuple[EntryRef, Mutation, str | None]], plan_timeout: float
+) -> list[dict[str, Any] | None]:
+    """Changes of several entries of one Elasticsearch resource (`ref`, `mutate`, `absorb` as for `change_entry`) as
+    one read-modify-write, one `PUT`, one plan, all or nothing: an entry that cannot be made (adoption) stops the write
+    before anything is sent. Returns each entry as stored afterwards, in order."""
+    batch = [_Change(ref, mutate, plan_timeout, absorb) for ref, mutate, absorb in changes]
+    _write(client, batch, strict=True)
+    return [change.result for change in batch]
+
+
+def _write(client: EceClient, batch: list[_Change], *, strict: bool = False) -> None:
     """One read-modify-write of every change in `batch` (one resource), one plan; each change gets its entry as
-    stored afterwards, or its own error (a change that cannot be made fails alone)."""
+    stored afterwards, or its own error (a change that cannot be made fails alone; with `strict`, nothing is written
+    and the error is raised)."""
     if not batch:
         return
     deployment_id, ref_id = batch[0].ref.deployment_id, batch[0].ref.ref_id
@@ -259,6 +271,8 @@ def _write(client: EceClient, batch: list[_Change]) -> None:
                 try:
                     changed = _apply(trust, change, deployment_id) or changed
                 except AdoptionError as error:
+                    if strict:
+                        raise
                     pending.remove(change)
                     change.finish(error=error)
             if not changed:
@@ -303,6 +317,30 @@ def _write(client: EceClient, batch: list[_Change]) -> None:
             if not change.done.is_set():
                 change.finish(error=error)
         raise
+
+
+_claimed: set[tuple[str, str]] = set()
+_claims_lock = threading.Lock()
+
+
+def claim(url: str, ref: EntryRef) -> None:
+    """`ref` is written by an `EceDeploymentTrust` of this update (deployment_trust.py), which calls this from its
+    `check`. The engine checks every resource the program declares before it deletes those the program no longer
+    declares, so a per-link `EceTrustedCa` left in state from an earlier version sees the claim when it is deleted,
+    and leaves the entry to its new owner instead of removing it."""
+    with _claims_lock:
+        _claimed.add((url, str(ref)))
+
+
+def claimed(url: str, ref: EntryRef) -> bool:
+    with _claims_lock:
+        return (url, str(ref)) in _claimed
+
+
+def forget_claims() -> None:
+    """Between updates served by one process (tests): claims last as long as the update that made them."""
+    with _claims_lock:
+        _claimed.clear()
 
 
 def remove_certificates(client: EceClient, ref: EntryRef, retiring: list[str], plan_timeout: float) -> list[str]:
@@ -413,16 +451,22 @@ class EceTrustedCaProvider(ConfiguredProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         timeout = float(props.get("plan_timeout_seconds") or 600)
+        client = client_from(props)
+        if claimed(client.connection.url, EntryRef.parse(id_)):
+            pulumi.log.info(f"trust entry {EntryRef.parse(id_).name}: kept, now written with the deployment's trust")
+            return
         try:
             # deletes become ready one by one, as what depends on each goes: a longer quiet time gathers them
-            change_entry(client_from(props), EntryRef.parse(id_), lambda _entry: None, timeout, quiet=DELETE_QUIET)
+            change_entry(client, EntryRef.parse(id_), lambda _entry: None, timeout, quiet=DELETE_QUIET)
         except EceApiError as error:
             if error.status != 404:
                 raise
 
 
 class EceTrustedCa(Resource, module="eceeck", name="EceTrustedCa"):
-    """The remote cluster's CA as one named direct trust entry on an ECE deployment's Elasticsearch resource."""
+    """The remote cluster's CA as one named direct trust entry on an ECE deployment's Elasticsearch resource. Links
+    write their entries with `EceDeploymentTrust` (one plan for all of a deployment's links); stacks made before it
+    hold one of these per link, which hands its entry over when it is deleted."""
 
     uid: pulumi.Output[str]
     trusted_certificates: pulumi.Output[list[str]]

@@ -23,7 +23,7 @@ is looked at, and the error says what is wrong and what to check.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -47,8 +47,6 @@ class RemoteConnectionError(RuntimeError):
 class LocalSide(Protocol):
     """What the check asks of the side that holds the local cluster's trust and keystore (see `ece.local_side`).
     `details` is the link's opaque `trust` input."""
-
-    def finish_rotation(self, details: Mapping[str, Any], confirm: Callable[[], bool]) -> list[str] | None: ...
 
     def credentials_hint(self, details: Mapping[str, Any], alias: str) -> str: ...
 
@@ -242,30 +240,19 @@ def _path_hint(props: Mapping[str, Any]) -> str:
     )
 
 
-def _finish_rotation(
-    es: ElasticsearchCaller, props: Mapping[str, Any], timeout: float, local: LocalSide | None
-) -> list[str]:
-    """Let the local side drop retiring CAs once this check confirms the link with the new CA alone."""
-    details = props.get("trust")
-    if local is None or not details or not details.get("retiring_certificates"):
-        return []
+class LinkConfirmation:
+    """What the ECE side asks at the end of a CA rotation (`ece.retirement`), once it has dropped the old CAs: does
+    the link connect over a fresh handshake now? `details` are the check's inputs. Stateless, so it pickles by
+    reference into the dynamic provider."""
 
-    def confirm() -> bool:
-        rebuild_connection(es, props["alias"])  # the open connection was made while the old CA was still trusted
+    def confirm(self, details: Mapping[str, Any]) -> str | None:
+        es = caller(details["target"], details["credentials"])
+        rebuild_connection(es, details["alias"])  # the open connection was made while the old CA was still trusted
         try:
-            _wait_connected(es, props, timeout)
-        except _NotConnectedError:
-            return False
-        return True
-
-    retired = local.finish_rotation(details, confirm)
-    if retired is None:
-        raise RemoteConnectionError(
-            f"remote cluster '{props['alias']}' does not connect with the new CA alone: the remote still presents "
-            "certificates signed by the old CA. Both CAs stay trusted; run `pulumi up` again once the rotation on the "
-            "remote has finished."
-        )
-    return retired
+            _wait_connected(es, details, float(details["timeout_seconds"]))
+        except _NotConnectedError as failure:
+            return redact(f"remote '{details['alias']}': {failure.detail}", es.http.auth.secrets)
+        return None
 
 
 def _check(props: Mapping[str, Any], local: LocalSide | None, *, fresh_handshake: bool) -> dict[str, Any]:
@@ -279,14 +266,21 @@ def _check(props: Mapping[str, Any], local: LocalSide | None, *, fresh_handshake
         info = _wait_connected(es, props, timeout)
     except _NotConnectedError as failure:
         raise _failure(props, failure.info, failure.detail, timeout, local) from None
-    retired = _finish_rotation(es, props, timeout, local)
     return {
         **{key: props.get(key) for key in INPUTS},
         "connected": True,
         "proxy_address": info.get("proxy_address"),
         "server_name": info.get("server_name"),
-        "retired_certificates": retired,
     }
+
+
+def _without_retiring(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs without `trust.retiring_certificates`: stacks made before `ece.retirement` ended rotations in the
+    check and recorded them there; the check no longer uses them, so their going is no change."""
+    trust = props.get("trust")
+    if not isinstance(trust, Mapping) or "retiring_certificates" not in trust:
+        return dict(props)
+    return {**props, "trust": {key: value for key, value in trust.items() if key != "retiring_certificates"}}
 
 
 class RemoteConnectionCheckProvider(ConfiguredProvider):
@@ -303,7 +297,7 @@ class RemoteConnectionCheckProvider(ConfiguredProvider):
         return CheckResult(news, check_target(news) + require(news, ("alias", "timeout_seconds")))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changes = changed_keys(comparable(olds), comparable(news), INPUTS)
+        changes = changed_keys(_without_retiring(comparable(olds)), _without_retiring(comparable(news)), INPUTS)
         # A check found broken by refresh runs again on the next `up`.
         return DiffResult(
             changes=bool(changes) or olds.get("connected") is not True, replaces=[], delete_before_replace=False

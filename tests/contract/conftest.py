@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from components.ece.trust import forget_claims
 from tools.emulated_link import EmulatedLink, emulated_link
 
 
@@ -17,6 +18,7 @@ def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatedLink
 
 @pytest.fixture
 def env(emulators: EmulatedLink) -> EmulatedLink:
-    """The emulators, reset to their fixtures before each test."""
+    """The emulators, reset to their fixtures before each test (and the trust claims of the process with them)."""
     emulators.reset()
+    forget_claims()
     return emulators

@@ -13,7 +13,7 @@ import requests
 
 from components.ece.keystore import EceKeystoreCredentialsProvider
 from components.ece.local_side import EceLocalSide
-from components.ece.trust import EceTrustedCaProvider, normalise
+from components.ece.trust import EceTrustedCaProvider
 from components.elasticsearch.api_key import CrossClusterApiKeyProvider
 from components.elasticsearch.connection_check import RemoteConnectionCheckProvider, RemoteConnectionError
 from components.elasticsearch.remote_settings import RemoteClusterSettingsProvider
@@ -116,7 +116,6 @@ class Chain:
                 "deployment_id": env.deployment_id,
                 "ref_id": REF_ID,
                 "entry_name": self.entry_name,
-                "retiring_certificates": self.created["trust"].outs["retiring_certificates"],
                 "plan_timeout_seconds": 10,
             },
             "timeout_seconds": timeout,
@@ -233,42 +232,6 @@ def test_refresh_sees_a_broken_link_and_the_next_up_checks_again(env: EmulatedLi
     refreshed = provider.read(created.id, created.outs)
     assert refreshed.outs["connected"] is False
     assert provider.diff(created.id, refreshed.outs, props).changes
-
-
-def test_a_ca_rotation_is_finished_once_the_new_ca_alone_connects(env: EmulatedLink) -> None:
-    chain = Chain(env)
-    chain.build()
-    old_ca = env.rcs_ca
-    env.control(env.remote, "POST", "rcs/rotate_ca")
-    new_ca = env.rcs_ca
-    trust = EceTrustedCaProvider()
-    news = {**chain.created["trust"].outs, "certificates": [new_ca]}
-    updated = trust.update(chain.created["trust"].id, chain.created["trust"].outs, news)
-    assert updated.outs["retiring_certificates"] == normalise([old_ca])
-    chain.created["trust"] = updated
-    props = chain.check_props(timeout=10)
-    props["expected"]["ca_fingerprints"] = [fingerprint(new_ca)]
-    result = RemoteConnectionCheckProvider(EceLocalSide()).create(props)
-    assert result.outs["retired_certificates"] == normalise([old_ca])
-    entry = next(e for e in env.direct_entries() if e["name"] == f"ece-eck-remote-{ALIAS}")
-    assert normalise([c["pem"] for c in entry["certificates"]]) == normalise([new_ca])
-
-
-def test_a_rotation_the_remote_has_not_finished_keeps_both_cas(env: EmulatedLink) -> None:
-    chain = Chain(env)
-    chain.build()
-    old_ca = env.rcs_ca
-    trust = EceTrustedCaProvider()
-    news = {**chain.created["trust"].outs, "certificates": [OTHER_CA.certificate_pem]}  # the remote still serves old_ca
-    chain.created["trust"] = trust.update(chain.created["trust"].id, chain.created["trust"].outs, news)
-    props = chain.check_props(timeout=1.5)
-    props["expected"]["ca_fingerprints"] = [fingerprint(OTHER_CA.certificate_pem)]
-    with pytest.raises(RemoteConnectionError, match="does not connect with the new CA alone"):
-        RemoteConnectionCheckProvider(EceLocalSide()).create(props)
-    entry = next(e for e in env.direct_entries() if e["name"] == f"ece-eck-remote-{ALIAS}")
-    assert set(normalise([c["pem"] for c in entry["certificates"]])) == set(
-        normalise([OTHER_CA.certificate_pem, old_ca])
-    )
 
 
 def test_an_alias_the_local_cluster_does_not_know_is_named_as_not_configured(env: EmulatedLink) -> None:

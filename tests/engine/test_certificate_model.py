@@ -21,7 +21,7 @@ from tools.emulated_link import ECE_API_KEY, EmulatedLink
 from tools.engine_stack import EngineStack, link_config, make_engine_stack
 
 NAMESPACE = "elastic"  # link_config's namespace
-TRUST = "pulumi-python:dynamic/eceeck:EceTrustedCa"
+TRUST = "pulumi-python:dynamic/eceeck:EceDeploymentTrust"
 KEYSTORE = "pulumi-python:dynamic/eceeck:EceKeystoreCredentials"
 KEY = "pulumi-python:dynamic/eceeck:CrossClusterApiKey"
 

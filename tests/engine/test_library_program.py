@@ -117,7 +117,12 @@ def test_preview_on_the_empty_stack_succeeds_with_every_value_unknown(
     example: EngineStack[EmulatedLink], before: dict[str, Any]
 ) -> None:
     completed = example.record(example.cli.preview())
-    for typ in ("eceeck:index:RemoteClusterLink", "eceeck:index:EckLinkEnd", "EceTrustedCa", "RemoteConnectionCheck"):
+    for typ in (
+        "eceeck:index:RemoteClusterLink",
+        "eceeck:index:EckLinkEnd",
+        "EceDeploymentTrust",
+        "RemoteConnectionCheck",
+    ):
         assert f"{typ}: (create)" in completed.stdout, completed.stdout
     assert snapshot(example.env) == before  # a preview changes nothing
 
@@ -151,7 +156,7 @@ def test_the_providers_are_recorded_under_the_installed_package(example: EngineS
         for r in exported["deployment"]["resources"]
         if r["type"].startswith(DYNAMIC)
     ]
-    assert len(pickles) == 7  # key, key access, trust, keystore, settings, role, check
+    assert len(pickles) == 8  # key, key access, trust, its retirement, keystore, settings, role, check
     assert all(b"ece_eck_remote." in pickle and b"components." not in pickle for pickle in pickles)
 
 
@@ -203,7 +208,7 @@ def test_a_renamed_and_moved_link_keeps_its_resources(example: EngineStack[Emula
     assert [len(env.requests_to(running)) for running in (env.ece, env.local, env.remote)] == calls
     urns = [r["urn"] for r in example.cli.export()["deployment"]["resources"]]
     assert any(urn.endswith(f"RemoteClusterLink::search-{ALIAS}-renamed") for urn in urns)
-    assert any(urn.endswith(f"EceTrustedCa::search-{ALIAS}-renamed-trusted-ca") for urn in urns)
+    assert any(urn.endswith(f"EceDeploymentTrust::search-{ALIAS}-renamed-trust") for urn in urns)
     example.record(example.cli.preview("--expect-no-changes"))
 
 

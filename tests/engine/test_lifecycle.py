@@ -18,14 +18,15 @@ from tools.engine_stack import EngineStack, link_config
 
 KEY = "pulumi-python:dynamic/eceeck:CrossClusterApiKey"
 KEY_ACCESS = "pulumi-python:dynamic/eceeck:CrossClusterApiKeyAccess"
-TRUST = "pulumi-python:dynamic/eceeck:EceTrustedCa"
+TRUST = "pulumi-python:dynamic/eceeck:EceDeploymentTrust"
+RETIREMENT = "pulumi-python:dynamic/eceeck:EceTrustRetirement"
 KEYSTORE = "pulumi-python:dynamic/eceeck:EceKeystoreCredentials"
 SETTINGS = "pulumi-python:dynamic/eceeck:RemoteClusterSettings"
 ROLE = "pulumi-python:dynamic/eceeck:RemoteRole"
 CHECK = "pulumi-python:dynamic/eceeck:RemoteConnectionCheck"
 ES = "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch"
 K8S_SECRET = "kubernetes:core/v1:Secret"
-EVERY_TYPE = {KEY, KEY_ACCESS, TRUST, KEYSTORE, SETTINGS, ROLE, CHECK, ES, K8S_SECRET}
+EVERY_TYPE = {KEY, KEY_ACCESS, TRUST, RETIREMENT, KEYSTORE, SETTINGS, ROLE, CHECK, ES, K8S_SECRET}
 
 
 def changed_steps(engine: EngineStack[EmulatedLink]) -> set[tuple[str, str]]:
@@ -159,7 +160,7 @@ def test_changing_the_ca_updates_the_trust_and_the_check_and_retires_the_old_ca(
     env = engine.env
     old_ca = env.rcs_ca
     env.control(env.remote, "POST", "rcs/rotate_ca")  # the remote now serves a certificate from a new CA
-    assert changed_steps(engine) == {("update", TRUST), ("update", CHECK)}
+    assert changed_steps(engine) == {("update", TRUST), ("update", CHECK), ("update", RETIREMENT)}
     engine.record(engine.cli.up())
     entry = next(e for e in snapshot(env)["trust"]["direct"] if e["name"] == "ece-eck-remote-quickstart")
     pems = [c["pem"].strip() for c in entry["certificates"]]

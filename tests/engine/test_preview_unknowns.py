@@ -48,7 +48,7 @@ def test_first_preview_succeeds_with_unknown_ca_and_address(stack: EngineStack[E
         "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch",
         "pulumi-python:dynamic/eceeck:EckOperatorOutputs",
         "pulumi-python:dynamic/eceeck:CrossClusterApiKey",
-        "pulumi-python:dynamic/eceeck:EceTrustedCa",
+        "pulumi-python:dynamic/eceeck:EceDeploymentTrust",
         "pulumi-python:dynamic/eceeck:EceKeystoreCredentials",
         "pulumi-python:dynamic/eceeck:RemoteClusterSettings",
         "pulumi-python:dynamic/eceeck:RemoteConnectionCheck",
@@ -56,6 +56,7 @@ def test_first_preview_succeeds_with_unknown_ca_and_address(stack: EngineStack[E
         assert f"+ {typ}: (create)" in out, typ
     assert "proxyAddress : [unknown]" in out
     assert "caFingerprint: [unknown]" in out
-    trust = out[out.index("+ pulumi-python:dynamic/eceeck:EceTrustedCa") :]
-    assert "certificates        : [unknown]" in trust[: trust.index("+ pulumi-python", 10)]
+    trust = out[out.index("+ pulumi-python:dynamic/eceeck:EceDeploymentTrust") :]
+    trust = trust[: trust.index("+ pulumi-python", 10)]
+    assert 'name        : "ece-eck-remote-logs"' in trust and "certificates: [unknown]" in trust, trust
     assert stack.env.ece_resource() == before

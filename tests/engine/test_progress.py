@@ -19,7 +19,7 @@ from tools.engine_stack import make_engine_stack
 PLAN_SECONDS = 8.0
 PLAN_TIMEOUT = 30
 ROW = re.compile(
-    r"eceeck:(?P<type>EceTrustedCa|EceKeystoreCredentials)\s+(?P<name>\S+)\s+creating \(\d+s\)\s+"
+    r"eceeck:(?P<type>EceDeploymentTrust|EceKeystoreCredentials)\s+(?P<name>\S+)\s+creating \(\d+s\)\s+"
     r"waiting for the ECE plan on deployment (?P<deployment>\S+) \((?P<ref>[^)]+)\) to finish: "
     r"(?P<elapsed>\d+)s of (?P<limit>\d+)s(?: \((?P<detail>[^)]*)\))?"
 )
@@ -38,16 +38,16 @@ def test_a_slow_ece_plan_says_what_it_waits_for_elapsed_and_limit_on_its_resourc
     output = up.stdout
     rows = [match.groupdict() for match in ROW.finditer(output)]
     assert rows, output
-    trust = [row for row in rows if row["type"] == "EceTrustedCa"]
+    trust = [row for row in rows if row["type"] == "EceDeploymentTrust"]
     assert trust, output
     for row in trust:
-        assert row["name"] == "search-quickstart-trusted-ca"
+        assert row["name"] == "search-trust"
         assert row["deployment"] == engine_env.deployment_id
         assert int(row["limit"]) == PLAN_TIMEOUT
         assert FIRST_REPORT_SECONDS <= int(row["elapsed"]) < PLAN_TIMEOUT
         assert row["detail"] and row["detail"].startswith("plan pending")
     # The row that says the resource was created says the wait ended, not that it still goes on.
-    created = re.search(r"eceeck:EceTrustedCa\s+search-quickstart-trusted-ca\s+created \(\d+s\)\s+(.*)", output)
+    created = re.search(r"eceeck:EceDeploymentTrust\s+search-trust\s+created \(\d+s\)\s+(.*)", output)
     assert created is not None, output
     assert re.match(r"waited \d+s for the ECE plan on deployment", created.group(1)), created.group(0)
     # Status lines, not diagnostics: nothing of them in the summary at the end.

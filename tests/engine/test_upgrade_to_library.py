@@ -1,7 +1,9 @@
-"""A stack made by the previous commit's program, the one whose components took the program's settings, upgrades to the
-library's Args (Inputs) with no change at all: the preview shows every resource `same`, `up` calls neither ECE nor
-Elasticsearch, the state is what it was, and the providers that state recorded (pickled by reference to
-`components.*`) still serve a refresh, an in-place update and the destroy.
+"""A stack made by the program of a commit before the components took Inputs, with one `EceTrustedCa` per link,
+upgrades to the library's Args and to one `EceDeploymentTrust` per deployment with nothing else changed: the preview
+shows every resource `same` but the trust's move (the deployment's trust created, the link's deleted), `up` writes
+nothing to ECE (the new resource finds the entry as it is; the old one hands it over instead of removing it: no plan,
+same uid) and calls no Elasticsearch, the state is what it was, and the providers that state recorded (pickled by
+reference to `components.*`) still serve a refresh, an in-place update and the destroy.
 
 The tests share one stack and run in file order."""
 
@@ -71,29 +73,53 @@ def test_the_previous_version_makes_the_link(engine: EngineStack[EmulatedLink], 
     assert len(pickles) == 7 and all(b"components." in pickle for pickle in pickles)  # by reference to the module
 
 
-def test_this_version_takes_the_stack_over_with_no_change_at_all(engine: EngineStack[EmulatedLink]) -> None:
+OLD_TRUST = f"{DYNAMIC}EceTrustedCa"
+NEW_TRUST = f"{DYNAMIC}EceDeploymentTrust"
+RETIREMENT = f"{DYNAMIC}EceTrustRetirement"
+
+
+def test_this_version_takes_the_stack_over_moving_only_the_trust(engine: EngineStack[EmulatedLink]) -> None:
     env = engine.env
     before, calls, recorded = emulator_state(env), request_counts(env), state(engine)
     engine.use_project(copy_project(engine.project.parent / "current"))
     engine.write_config(link_config(env, rendered=engine.rendered))
     preview = engine.record(engine.cli.run(["preview", "--json"]))
     steps = json.loads(preview.stdout).get("steps") or []
-    assert steps and {step["op"] for step in steps} == {"same"}, [(s["op"], s["urn"]) for s in steps]
-    engine.record(engine.cli.up("--expect-no-changes"))
-    assert request_counts(env) == calls  # neither the preview nor the up called ECE or Elasticsearch
-    assert emulator_state(env) == before
+    moved = {(step["op"], step["urn"].split("::")[-2].split("$")[-1]) for step in steps if step["op"] != "same"}
+    # and the end of CA rotations moves from each link's check to one resource per deployment (nothing retiring: it
+    # calls nothing)
+    assert moved == {("create", NEW_TRUST), ("create", RETIREMENT), ("delete", OLD_TRUST)}, moved
+    engine.record(engine.cli.up())
+    ece = env.requests_to(env.ece)[calls[0] :]
+    assert [(r["method"], r["path"]) for r in ece if r["method"] != "GET"] == []  # no write, so no plan
+    assert request_counts(env)[1:] == calls[1:]  # no Elasticsearch call
+    assert emulator_state(env) == before  # the entry as it was, its uid too
+    engine.record(engine.cli.preview("--expect-no-changes"))
     now = state(engine)
-    assert now.keys() == recorded.keys()  # the same resources (URNs: names, types, parents)
+    old_trust = next(urn for urn, r in recorded.items() if r["type"] == OLD_TRUST)
+    new_trust = next(urn for urn, r in now.items() if r["type"] == NEW_TRUST)
+    retirement = next(urn for urn, r in now.items() if r["type"] == RETIREMENT)
+    assert now.keys() - recorded.keys() == {new_trust, retirement} and recorded.keys() - now.keys() == {old_trust}
     for urn, old in recorded.items():
+        if urn == old_trust:
+            continue
         new = now[urn]
-        assert (new["type"], new["parent"], new["outputs"], new["dependencies"]) == (
-            old["type"],
-            old["parent"],
-            old["outputs"],
-            old["dependencies"],
-        ), urn
-        # every recorded input as it was (inputs a newer version adds are recorded too, on a `same` step: no call)
-        assert {key: new["inputs"][key] for key in old["inputs"]} == old["inputs"], urn
+        # what depended on the link's trust depends on the deployment's; the clusters' guard on its retirement too
+        dependencies = sorted(
+            {new_trust if dependency == old_trust else dependency for dependency in old["dependencies"]}
+        )
+        assert (new["type"], new["parent"], new["outputs"]) == (old["type"], old["parent"], old["outputs"]), urn
+        assert sorted(set(new["dependencies"]) - {retirement}) == dependencies, urn
+        # every recorded input as it was (inputs a newer version adds are recorded too, on a `same` step: no call),
+        # but the check's `trust.retiring_certificates`, which it no longer takes (and its diff ignores)
+        inputs = {key: new["inputs"][key] for key in old["inputs"]}
+        if old["type"] == f"{DYNAMIC}RemoteConnectionCheck":
+            trust = dict(plain(old["inputs"]["trust"]))
+            assert trust.pop("retiring_certificates") == []
+            old["inputs"]["trust"], inputs["trust"] = trust, plain(inputs["trust"])
+        assert inputs == old["inputs"], urn
+    entry = now[new_trust]["outputs"]["entries_state"]["ece-eck-remote-quickstart"]
+    assert entry["uid"] == recorded[old_trust]["outputs"]["uid"]
 
 
 def test_the_recorded_providers_serve_refresh_an_update_and_destroy(

@@ -15,7 +15,8 @@ from tools.engine_stack import link_config
 
 KEY = "pulumi-python:dynamic/eceeck:CrossClusterApiKey: search-quickstart-eck-api-key"
 KEY_ACCESS = "pulumi-python:dynamic/eceeck:CrossClusterApiKeyAccess: search-quickstart-eck-api-key-access"
-TRUST = "pulumi-python:dynamic/eceeck:EceTrustedCa: search-quickstart-trusted-ca"
+TRUST = "pulumi-python:dynamic/eceeck:EceDeploymentTrust: search-trust"
+RETIREMENT = "pulumi-python:dynamic/eceeck:EceTrustRetirement: search-trust-retirement"
 KEYSTORE = "pulumi-python:dynamic/eceeck:EceKeystoreCredentials: search-quickstart-keystore"
 SETTINGS = "pulumi-python:dynamic/eceeck:RemoteClusterSettings: search-quickstart-settings"
 ROLE = "pulumi-python:dynamic/eceeck:RemoteRole: search-quickstart-role-quickstart-reader"
@@ -188,15 +189,18 @@ def test_insecure_skip_verify_is_refused(policy_project: PolicyProject) -> None:
         f"The ECE API at {env.ece.url} is called without verifying its TLS certificate (ece.insecureSkipVerify: true). "
         "Give the API's CA instead (ece.caCertificate or ece.caCertificateFile)."
     )
-    assert found(preview, "no-insecure-skip-verify") == [
-        ("mandatory", KEY, eck),
-        ("mandatory", KEY_ACCESS, eck),
-        ("mandatory", KEYSTORE, ece),
-        ("mandatory", TRUST, ece),
-        ("mandatory", SETTINGS, ece),
-        ("mandatory", CHECK, ece),
-        ("mandatory", ROLE, ece),
-    ]
+    assert sorted(found(preview, "no-insecure-skip-verify")) == sorted(
+        [
+            ("mandatory", KEY, eck),
+            ("mandatory", KEY_ACCESS, eck),
+            ("mandatory", KEYSTORE, ece),
+            ("mandatory", TRUST, ece),
+            ("mandatory", RETIREMENT, ece),
+            ("mandatory", SETTINGS, ece),
+            ("mandatory", CHECK, ece),
+            ("mandatory", ROLE, ece),
+        ]
+    )
     assert {v.policy for v in preview.violations} == {"no-insecure-skip-verify"}
 
 

@@ -132,3 +132,23 @@ def test_the_launcher_runs_the_virtualenv_the_pack_declares() -> None:
     declared = yaml.safe_load((POLICY / "PulumiPolicy.yaml").read_text())["runtime"]["options"]["virtualenv"]
     assert f'virtualenv="$here/{declared}"' in (POLICY / "analyzer").read_text()
     assert (POLICY / "analyzer").stat().st_mode & 0o111
+
+
+def test_each_certificate_model_entry_of_a_deployment_trust_is_named_and_an_old_per_link_entry_too() -> None:
+    entries = [
+        {"name": "ece-eck-remote-logs", "model": "api-key", "certificates": ["x"]},
+        {
+            "name": "ece-eck-remote-metrics",
+            "model": "certificate",
+            "scope_id": "elastic.es.local",
+            "certificates": ["x"],
+        },
+    ]
+    found = rules.certificate_model(resource(rules.DEPLOYMENT_TRUST, {"deployment_id": "d1", "entries": entries}), {})
+    assert len(found) == 1
+    assert "trust entry 'ece-eck-remote-metrics' of deployment d1" in found[0] and "scope elastic.es.local" in found[0]
+    assert rules.certificate_model(resource(rules.DEPLOYMENT_TRUST, {"entries": entries[:1]}), {}) == []
+    assert rules.certificate_model(resource(rules.DEPLOYMENT_TRUST, {"entries": UNKNOWN}), {}) == []
+    legacy = {"entry_name": "ece-eck-remote-logs", "deployment_id": "d1", "model": "certificate", "scope_id": "s"}
+    assert "trust entry 'ece-eck-remote-logs'" in rules.certificate_model(resource(rules.TRUSTED_CA, legacy), {})[0]
+    assert rules.certificate_model(resource(rules.TRUSTED_CA, legacy), {"productionStacks": ["live"]}) == []

@@ -121,7 +121,7 @@ def test_operator_managed_service_path(cluster: LocalCluster, operator_env: Emul
         "the remote to serve from the new CA",
     )
     stack.refresh()
-    assert "EceTrustedCa" in stack.record(stack.cli.preview()).stdout
+    assert "EceDeploymentTrust" in stack.record(stack.cli.preview()).stdout
     stack.record(stack.cli.up())
     assert stack.cli.outputs()["links"]["search-quickstart"]["connected"] is True
     assert trusted_pems(env) == [new_ca]

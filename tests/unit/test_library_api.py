@@ -18,6 +18,7 @@ from components import (
     RemoteClusterLinkArgs,
     RemoteEnd,
     Role,
+    deployment_trust,
 )
 from components.dynamic import UNKNOWN
 from tests.support.certs import make_ca
@@ -28,11 +29,12 @@ DEPLOYMENT = "d" * 32
 OTHER = "test:index:Environment"
 KEY = "pulumi-python:dynamic/eceeck:CrossClusterApiKey"
 KEY_ACCESS = "pulumi-python:dynamic/eceeck:CrossClusterApiKeyAccess"
-TRUST = "pulumi-python:dynamic/eceeck:EceTrustedCa"
+TRUST = "pulumi-python:dynamic/eceeck:EceDeploymentTrust"
 KEYSTORE = "pulumi-python:dynamic/eceeck:EceKeystoreCredentials"
 SETTINGS = "pulumi-python:dynamic/eceeck:RemoteClusterSettings"
 ROLE = "pulumi-python:dynamic/eceeck:RemoteRole"
 CHECK = "pulumi-python:dynamic/eceeck:RemoteConnectionCheck"
+RETIREMENT = "pulumi-python:dynamic/eceeck:EceTrustRetirement"
 VALUES = {
     "deployment_id": DEPLOYMENT,
     "address": "rcs.example.com:9443",
@@ -103,7 +105,8 @@ def test_outputs_of_another_resource_reach_the_right_inputs_and_make_dependencie
     assert unwrap_secret(key.inputs["credentials"]) == ({"username": "elastic", "password": "pw"}, True)
     assert key.inputs["access"] == {"search": [{"names": ["logs-*", "metrics-*"]}]}
     assert key.inputs["name"] == "ece-eck-remote-test-search-logs-eck"  # the default: stack and component name
-    assert trust.inputs["certificates"] == [CA.certificate_pem] and trust.inputs["deployment_id"] == DEPLOYMENT
+    assert trust.inputs["entries"][0]["certificates"] == [CA.certificate_pem]
+    assert trust.inputs["deployment_id"] == DEPLOYMENT
     assert trust.inputs["ece_credentials"] == {"from": "ece"}  # by default, a reference: no ECE credential in state
     assert keystore.inputs["deployment_id"] == DEPLOYMENT and keystore.inputs["ref_id"] == "main-elasticsearch"
     assert unwrap_secret(keystore.inputs["value"]) == ("encoded-key-1", True)
@@ -173,3 +176,65 @@ def test_args_that_cannot_make_a_link_are_refused(args: dict[str, Any], message:
 
     with pytest.raises(ValueError, match=message):
         run_under_mocks(build, RecordingMocks())
+
+
+def build_links_sharing_a_trust() -> list[RemoteClusterLink]:
+    environment = Environment("environment")
+    ece = EceApi(url="https://ece.example.com:12443")
+    with deployment_trust("search-trust", ece, environment.deployment_id) as trust:
+        return [
+            RemoteClusterLink(
+                f"search-{alias}",
+                RemoteClusterLinkArgs(
+                    alias=alias,
+                    ece=ece,
+                    deployment_id=environment.deployment_id,
+                    end=RemoteEnd(
+                        address=environment.address,
+                        server_name=environment.server_name,
+                        ca_certificate=environment.ca_certificate,
+                        encoded_key=pulumi.Output.secret(f"encoded-{alias}"),
+                    ),
+                    trust=trust,
+                ),
+            )
+            for alias in ("logs", "logs_2")
+        ]
+
+
+def test_links_sharing_a_deployments_trust_make_one_trust_resource_and_one_retirement_after_every_check() -> None:
+    mocks = RecordingMocks(outputs=outputs(unknown=False))
+    run_under_mocks(build_links_sharing_a_trust, mocks)
+    trust, retirement = mocks.one(TRUST), mocks.one(RETIREMENT)
+    assert trust.name == "search-trust" and retirement.name == "search-trust-retirement"
+    assert [entry["name"] for entry in trust.inputs["entries"]] == ["ece-eck-remote-logs", "ece-eck-remote-logs_2"]
+    assert all(entry["certificates"] == [CA.certificate_pem] for entry in trust.inputs["entries"])
+    assert trust.inputs["deployment_id"] == DEPLOYMENT
+    checks, settings = mocks.by_type(CHECK), mocks.by_type(SETTINGS)
+    assert len(checks) == 2 and len(settings) == 2
+    for resource in (*checks, *settings):
+        assert trust.urn in resource.dependencies, resource.name  # every link's writes wait for the one trust
+    assert {check.urn for check in checks} <= set(retirement.dependencies)  # the rotation ends after every check
+    assert [link["entry_name"] for link in retirement.inputs["links"]] == [
+        "ece-eck-remote-logs",
+        "ece-eck-remote-logs_2",
+    ]
+    assert [link["confirm"]["alias"] for link in retirement.inputs["links"]] == ["logs", "logs_2"]
+
+
+def test_a_trust_takes_no_entry_once_declared_and_no_alias_twice() -> None:
+    def build() -> None:
+        trust = deployment_trust("t", EceApi(url="https://ece.example.com:12443"), DEPLOYMENT)
+        end = RemoteEnd(address="a:9443", server_name="s", ca_certificate=CA.certificate_pem, encoded_key="k")
+        args = {"alias": "logs", "ece": EceApi(url="https://ece.example.com:12443"), "deployment_id": DEPLOYMENT}
+        RemoteClusterLink("one", RemoteClusterLinkArgs(**args, end=end, trust=trust))
+        with pytest.raises(ValueError, match="entry 'ece-eck-remote-logs' added twice"):
+            RemoteClusterLink("two", RemoteClusterLinkArgs(**args, end=end, trust=trust))
+        trust.declare()
+        with pytest.raises(ValueError, match="added after the trust was declared"):
+            RemoteClusterLink("three", RemoteClusterLinkArgs(**{**args, "alias": "metrics"}, end=end, trust=trust))
+        other = {**args, "alias": "traces", "deployment_id": "other"}
+        with pytest.raises(ValueError, match=r"is deployment d+'s, not other's"):
+            RemoteClusterLink("four", RemoteClusterLinkArgs(**other, end=end, trust=trust))
+
+    run_under_mocks(build, RecordingMocks(outputs=outputs(unknown=False)))

@@ -18,7 +18,7 @@ DEPLOYMENT_A = "a" * 32
 DEPLOYMENT_B = "b" * 32
 KEY = "pulumi-python:dynamic/eceeck:CrossClusterApiKey"
 KEY_ACCESS = "pulumi-python:dynamic/eceeck:CrossClusterApiKeyAccess"
-TRUST = "pulumi-python:dynamic/eceeck:EceTrustedCa"
+TRUST = "pulumi-python:dynamic/eceeck:EceDeploymentTrust"
 KEYSTORE = "pulumi-python:dynamic/eceeck:EceKeystoreCredentials"
 SETTINGS = "pulumi-python:dynamic/eceeck:RemoteClusterSettings"
 CHECK = "pulumi-python:dynamic/eceeck:RemoteConnectionCheck"
@@ -38,7 +38,12 @@ def fake_outputs(args: Any) -> dict[str, Any]:
     if args.typ == KEY:
         return {"key_id": f"id-{args.name}", "encoded": f"encoded-{args.name}"}
     if args.typ == TRUST:
-        return {"uid": "u1", "trusted_certificates": [CA.certificate_pem], "retiring_certificates": []}
+        return {
+            "entries_state": {
+                entry["name"]: {"uid": "u1", "trusted_certificates": entry["certificates"], "retiring_certificates": []}
+                for entry in args.inputs["entries"]
+            }
+        }
     if args.typ == CHECK:
         return {"connected": True}
     if args.typ == "pulumi:pulumi:StackReference":
@@ -102,7 +107,7 @@ def test_one_link_chains_every_output_into_the_right_input() -> None:
     )
     key = by_name(mocks, KEY, "search-logs-eck-api-key")
     access = by_name(mocks, KEY_ACCESS, "search-logs-eck-api-key-access")
-    trust = by_name(mocks, TRUST, "search-logs-trusted-ca")
+    trust = by_name(mocks, TRUST, "search-trust")
     keystore = by_name(mocks, KEYSTORE, "search-logs-keystore")
     settings = by_name(mocks, SETTINGS, "search-logs-settings")
     check = by_name(mocks, CHECK, "search-logs-connection")
@@ -132,8 +137,8 @@ def test_one_link_chains_every_output_into_the_right_input() -> None:
     assert unwrap_secret(keystore.inputs["value"]) == ("encoded-search-logs-eck-api-key", True)
     assert keystore.inputs["alias"] == "logs" and keystore.inputs["deployment_id"] == DEPLOYMENT_A
     # CA -> trust, address and server name -> settings, same alias
-    assert trust.inputs["certificates"] == [CA.certificate_pem]
-    assert trust.inputs["entry_name"] == "ece-eck-remote-logs"
+    assert [entry["name"] for entry in trust.inputs["entries"]] == ["ece-eck-remote-logs"]
+    assert trust.inputs["entries"][0]["certificates"] == [CA.certificate_pem]
     assert settings.inputs["alias"] == "logs"
     assert settings.inputs["proxy_address"] == "lb-elastic.example.com:9443"
     assert settings.inputs["server_name"] == "logs-es-remote-cluster.elastic.svc"
@@ -232,7 +237,7 @@ def test_the_ece_stack_wires_the_stack_reference_into_trust_keystore_and_setting
     assert mocks.by_type(KEY) == [] and mocks.by_type("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch") == []
     keystore = by_name(mocks, KEYSTORE, "search-logs-keystore")
     assert unwrap_secret(keystore.inputs["value"]) == ("encoded-from-the-eck-stack", True)
-    assert by_name(mocks, TRUST, "search-logs-trusted-ca").inputs["certificates"] == [CA.certificate_pem]
+    assert by_name(mocks, TRUST, "search-trust").inputs["entries"][0]["certificates"] == [CA.certificate_pem]
     settings = by_name(mocks, SETTINGS, "search-logs-settings")
     assert settings.inputs["proxy_address"] == "rcs.example.com:9443"
     assert settings.inputs["server_name"] == "logs-es-remote-cluster.elastic.svc"
@@ -317,9 +322,9 @@ def test_the_certificate_model_chains_the_ece_ca_into_every_node_set_and_the_eck
         )
     assert secrets["logs-ece-ca"].urn in es.dependencies and config_map.urn in es.dependencies
     assert es.inputs["spec"]["nodeSets"][0]["config"]["node.roles"] == ["master"]
-    trust = by_name(mocks, TRUST, "search-logs-trusted-ca")
-    assert trust.inputs["model"] == "certificate" and trust.inputs["certificates"] == [CA.certificate_pem]
-    assert trust.inputs["scope_id"] == "elastic.es.local"  # the namespace of ECK's node names, not `default`
+    trust = by_name(mocks, TRUST, "search-trust").inputs["entries"][0]
+    assert trust["model"] == "certificate" and trust["certificates"] == [CA.certificate_pem]
+    assert trust["scope_id"] == "elastic.es.local"  # the namespace of ECK's node names, not `default`
     settings = by_name(mocks, SETTINGS, "search-logs-settings")
     assert settings.inputs["proxy_address"] == "lb-elastic.example.com:30300"
     assert settings.inputs["server_name"] == "logs-es-transport.elastic.svc"
@@ -327,7 +332,7 @@ def test_the_certificate_model_chains_the_ece_ca_into_every_node_set_and_the_eck
     assert check.inputs["requires_credentials"] is False
     # the scope must let ECK's node names in (`*.elastic.es.local`); the check names one when it does not
     assert check.inputs["expected"]["node_names"] == ["logs-es-master-0.node.logs.elastic.es.local"]
-    assert check.inputs["expected"]["node_names"][0].endswith("." + trust.inputs["scope_id"])
+    assert check.inputs["expected"]["node_names"][0].endswith("." + trust["scope_id"])
     wait = mocks.one(WAIT)
     assert wait.inputs["service"] == "logs-es-transport"
 

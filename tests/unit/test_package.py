@@ -43,7 +43,9 @@ DYNAMIC_TYPES = {
     "CrossClusterApiKey": "dynamic/eceeck:CrossClusterApiKey",
     "CrossClusterApiKeyAccess": "dynamic/eceeck:CrossClusterApiKeyAccess",
     "EceDeploymentCa": "dynamic/eceeck:EceDeploymentCa",
+    "EceDeploymentTrust": "dynamic/eceeck:EceDeploymentTrust",
     "EceKeystoreCredentials": "dynamic/eceeck:EceKeystoreCredentials",
+    "EceTrustRetirement": "dynamic/eceeck:EceTrustRetirement",
     "EceTrustedCa": "dynamic/eceeck:EceTrustedCa",
     "EckOperatorOutputs": "dynamic/eceeck:EckOperatorOutputs",
     "RemoteClusterSettings": "dynamic/eceeck:RemoteClusterSettings",
@@ -54,8 +56,10 @@ DYNAMIC_TYPES = {
 
 PICKLED = {
     ("ece.deployment_ca", "EceDeploymentCaProvider"),
+    ("ece.deployment_trust", "EceDeploymentTrustProvider"),
     ("ece.keystore", "EceKeystoreCredentialsProvider"),
     ("ece.local_side", "EceLocalSide"),
+    ("ece.retirement", "EceTrustRetirementProvider"),
     ("ece.trust", "EceTrustedCaProvider"),
     ("eck_operator_outputs", "EckOperatorOutputsProvider"),
     ("elasticsearch.api_key", "CrossClusterApiKeyAccessProvider"),

@@ -33,7 +33,7 @@ def test_the_guard_of_a_protected_cluster_depends_on_every_resource_of_the_stack
         "Elasticsearch",
         "EckOperatorOutputs",
         "CrossClusterApiKey",
-        "EceTrustedCa",
+        "EceDeploymentTrust",
         "EceKeystoreCredentials",
         "RemoteClusterSettings",
         "RemoteConnectionCheck",

@@ -543,7 +543,7 @@ def test_trust_remote_ca_false_declares_no_trust_entry_in_scope_ece() -> None:
     trusting, public = RecordingMocks(outputs=outputs), RecordingMocks(outputs=outputs)
     run_under_mocks(run, trusting, config=ece_stack())
     run_under_mocks(run, public, config=ece_stack(trustRemoteCa=False))
-    trust = "pulumi-python:dynamic/eceeck:EceTrustedCa"
+    trust = "pulumi-python:dynamic/eceeck:EceDeploymentTrust"
     assert len(trusting.by_type(trust)) == 1
     assert public.by_type(trust) == []
 

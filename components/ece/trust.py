@@ -1,11 +1,11 @@
-"""`EceTrustedCa`: owns exactly one named entry in a deployment's `settings.trust.direct[]`.
+"""Our named entries in a deployment's `settings.trust.direct[]`, and `EceTrustedCa`, one link's entry as one resource
+(what stacks made before `deployment_trust.EceDeploymentTrust` hold).
 
 Trust can only be changed by `PUT /deployments/{id}` with the current plan and the complete trust object. Every
-write reads the deployment, changes only our entry (by name), keeps every other direct entry, account and external
-trust as read, writes with `?version=`, and on a version conflict reads again and retries. Then it waits for the
-plan the change started. On a CA change the old certificates stay in the entry beside the new ones
-(`retiring_certificates`); they are removed (`local_side.EceLocalSide.finish_rotation`) when the connection check
-confirms the link with the new CA alone.
+write (`write_together`) reads the deployment, changes only our entries (by name), keeps every other direct entry,
+account and external trust as read, writes with `?version=`, and on a version conflict reads again and retries. Then
+it waits for the plan the change started. On a CA change the old certificates stay in the entry beside the new ones
+(`retiring_certificates`) until the link is confirmed with the new CA alone (`retirement.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -38,7 +38,6 @@ from ..dynamic import (
     require,
 )
 from ..pem import split_certificates
-from ..registration import after_declarations
 from .client import EceApiError, EceClient
 from .connection_props import check_connection, client_from
 
@@ -56,7 +55,6 @@ INPUTS = (
     "plan_timeout_seconds",
 )
 REPLACE_ON = ("deployment_id", "ref_id", "entry_name")
-DELETE_QUIET = 1.0
 
 
 def normalise(pems: list[str]) -> list[str]:
@@ -135,91 +133,21 @@ class EntryRef:
 
 @dataclass
 class _Change:
-    """One resource's change of its own entry, waiting to be written with the others made at the same time."""
+    """One entry's change, written with the others of the same write."""
 
     ref: EntryRef
     mutate: Mutation
-    plan_timeout: float
     absorb: str | None = None
-    quiet: float = 0.2
-    """How long the batch waits for another change after the last one came."""
-    done: threading.Event = field(default_factory=threading.Event)
     result: dict[str, Any] | None = None
-    error: BaseException | None = None
-
-    def finish(self, result: dict[str, Any] | None = None, error: BaseException | None = None) -> None:
-        self.result, self.error = result, error
-        self.done.set()
-
-
-class _TrustWriter:
-    """Writes the trust changes made to one Elasticsearch resource at about the same time as one `PUT`, so they cost
-    one ECE plan. The links of one `up` run in one dynamic provider process, each on its own thread: their trust
-    resources become ready together (they wait on the same things) and arrive within milliseconds. The first arrival
-    leads: it waits until no other change has come for `QUIET_SECONDS` (at most `GATHER_SECONDS`), then writes all of
-    them and waits for the one plan. terraform-provider-ec gets the same by holding a deployment's trust in one
-    resource; here each link keeps its own entry and resource."""
-
-    GATHER_SECONDS = 5.0
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queues: dict[tuple[str, str, str], list[_Change]] = {}
-        self._last: dict[tuple[str, str, str], float] = {}
-        self._quiet: dict[tuple[str, str, str], float] = {}
-
-    def submit(self, client: EceClient, change: _Change) -> dict[str, Any] | None:
-        key = (client.connection.url, change.ref.deployment_id, change.ref.ref_id)
-        with self._lock:
-            queue = self._queues.get(key)
-            lead = queue is None
-            if queue is None:
-                queue = self._queues[key] = []
-            queue.append(change)
-            self._last[key] = time.monotonic()
-            self._quiet[key] = max(self._quiet.get(key, 0.0), change.quiet)
-        if lead:
-            batch: list[_Change] = []
-            try:
-                self._gather(key)
-            finally:
-                with self._lock:
-                    batch = self._queues.pop(key, [])
-                    self._last.pop(key, None)
-                    self._quiet.pop(key, None)
-            _write(client, batch)
-        change.done.wait()
-        if change.error is not None:
-            raise change.error
-        return change.result
-
-    def _gather(self, key: tuple[str, str, str]) -> None:
-        started = time.monotonic()
-        while True:
-            with self._lock:
-                quiet, wanted = time.monotonic() - self._last[key], self._quiet[key]
-            if quiet >= wanted or time.monotonic() - started >= self.GATHER_SECONDS:
-                return
-            time.sleep(wanted - quiet)
-
-
-_WRITER = _TrustWriter()
 
 
 def change_entry(
-    client: EceClient,
-    ref: EntryRef,
-    mutate: Mutation,
-    plan_timeout: float,
-    *,
-    absorb: str | None = None,
-    quiet: float = 0.2,
+    client: EceClient, ref: EntryRef, mutate: Mutation, plan_timeout: float, *, absorb: str | None = None
 ) -> dict[str, Any] | None:
     """Read-modify-write of our entry only, with optimistic concurrency; returns our entry as stored afterwards.
-    Changes of other entries of the same resource made at the same time go in the same write and plan
-    (`_TrustWriter`). `absorb`: the name of an entry made by hand that becomes ours (adoption): it is what `mutate`
-    starts from when ours does not exist yet, and it is gone afterwards (renamed, its `uid` kept)."""
-    return _WRITER.submit(client, _Change(ref, mutate, plan_timeout, absorb, quiet))
+    `absorb`: the name of an entry made by hand that becomes ours (adoption): it is what `mutate` starts from when
+    ours does not exist yet, and it is gone afterwards (renamed, its `uid` kept)."""
+    return write_together(client, [(ref, mutate, absorb)], plan_timeout)[0]
 
 
 def _apply(trust: dict[str, Any], change: _Change, deployment_id: str) -> bool:
@@ -247,76 +175,50 @@ def write_together(
     """Changes of several entries of one Elasticsearch resource (`ref`, `mutate`, `absorb` as for `change_entry`) as
     one read-modify-write, one `PUT`, one plan, all or nothing: an entry that cannot be made (adoption) stops the write
     before anything is sent. Returns each entry as stored afterwards, in order."""
-    batch = [_Change(ref, mutate, plan_timeout, absorb) for ref, mutate, absorb in changes]
-    _write(client, batch, strict=True)
-    return [change.result for change in batch]
-
-
-def _write(client: EceClient, batch: list[_Change], *, strict: bool = False) -> None:
-    """One read-modify-write of every change in `batch` (one resource), one plan; each change gets its entry as
-    stored afterwards, or its own error (a change that cannot be made fails alone; with `strict`, nothing is written
-    and the error is raised)."""
+    batch = [_Change(ref, mutate, absorb) for ref, mutate, absorb in changes]
     if not batch:
-        return
+        return []
     deployment_id, ref_id = batch[0].ref.deployment_id, batch[0].ref.ref_id
-    plan_timeout = max(change.plan_timeout for change in batch)
-    pending = list(batch)
-    try:
-        for attempt in range(CONFLICT_ATTEMPTS):
-            deployment = client.get_deployment(deployment_id)
-            resource = deployment.elasticsearch(ref_id)
-            trust = _writable(deployment.trust(ref_id))
-            changed = False
-            for change in list(pending):
-                try:
-                    changed = _apply(trust, change, deployment_id) or changed
-                except AdoptionError as error:
-                    if strict:
-                        raise
-                    pending.remove(change)
-                    change.finish(error=error)
-            if not changed:
-                stored = deployment.trust(ref_id)
-                for change in pending:
-                    change.finish(find_entry(stored, change.ref.name))
-                return
-            plan = (((resource.get("info") or {}).get("plan_info") or {}).get("current") or {}).get("plan")
-            body = {
-                "prune_orphans": False,
-                "resources": {
-                    "elasticsearch": [
-                        {
-                            "ref_id": resource["ref_id"],
-                            "region": resource["region"],
-                            "plan": plan,
-                            "settings": {"trust": trust},
-                        }
-                    ]
-                },
-            }
-            try:
-                client.update_deployment(deployment_id, body, deployment.version)
-            except EceApiError as error:
-                if error.is_version_conflict and attempt + 1 < CONFLICT_ATTEMPTS:
-                    time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))  # noqa: S311 (jitter)
-                    continue
-                raise
-            finished = client.wait_for_plan(deployment_id, resource["ref_id"], plan_timeout, before=deployment)
-            stored = finished.trust(resource["ref_id"])
-            for change in pending:
-                change.finish(find_entry(stored, change.ref.name))
-            return
-        raise EceApiError(
-            f"update trust of {deployment_id}",
-            409,
-            "deployments.version_conflict",
-            "gave up after repeated concurrent changes",
-        )
-    except BaseException as error:
-        for change in pending:
-            if not change.done.is_set():
-                change.finish(error=error)
-        raise
+    for attempt in range(CONFLICT_ATTEMPTS):
+        deployment = client.get_deployment(deployment_id)
+        resource = deployment.elasticsearch(ref_id)
+        trust = _writable(deployment.trust(ref_id))
+        changed = False
+        for change in batch:
+            changed = _apply(trust, change, deployment_id) or changed
+        if not changed:
+            stored = deployment.trust(ref_id)
+            return [find_entry(stored, change.ref.name) for change in batch]
+        plan = (((resource.get("info") or {}).get("plan_info") or {}).get("current") or {}).get("plan")
+        body = {
+            "prune_orphans": False,
+            "resources": {
+                "elasticsearch": [
+                    {
+                        "ref_id": resource["ref_id"],
+                        "region": resource["region"],
+                        "plan": plan,
+                        "settings": {"trust": trust},
+                    }
+                ]
+            },
+        }
+        try:
+            client.update_deployment(deployment_id, body, deployment.version)
+        except EceApiError as error:
+            if error.is_version_conflict and attempt + 1 < CONFLICT_ATTEMPTS:
+                time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))  # noqa: S311 (jitter)
+                continue
+            raise
+        finished = client.wait_for_plan(deployment_id, resource["ref_id"], plan_timeout, before=deployment)
+        stored = finished.trust(resource["ref_id"])
+        return [find_entry(stored, change.ref.name) for change in batch]
+    raise EceApiError(
+        f"update trust of {deployment_id}",
+        409,
+        "deployments.version_conflict",
+        "gave up after repeated concurrent changes",
+    )
 
 
 _claimed: set[tuple[str, str]] = set()
@@ -456,8 +358,7 @@ class EceTrustedCaProvider(ConfiguredProvider):
             pulumi.log.info(f"trust entry {EntryRef.parse(id_).name}: kept, now written with the deployment's trust")
             return
         try:
-            # deletes become ready one by one, as what depends on each goes: a longer quiet time gathers them
-            change_entry(client, EntryRef.parse(id_), lambda _entry: None, timeout, quiet=DELETE_QUIET)
+            change_entry(client, EntryRef.parse(id_), lambda _entry: None, timeout)
         except EceApiError as error:
             if error.status != 404:
                 raise
@@ -489,10 +390,7 @@ class EceTrustedCa(Resource, module="eceeck", name="EceTrustedCa"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`adopt_entry`: the name of a trust entry made by hand that this resource takes over on create."""
-        barrier = after_declarations()
         props = {
-            # held until the program has declared everything, so one deployment's entries are written together
-            **({"after_declarations": barrier} if barrier is not None else {}),
             "ece": ece,
             "ece_credentials": credentials_input(ece_credentials),
             "adopt_entry": adopt_entry,

@@ -1,7 +1,7 @@
 """Five links to one ECE deployment in one `up`: their trust entries are one resource (components/ece/
 deployment_trust.py `EceDeploymentTrust`), so they cost what one link costs: one ECE plan for the `up`, two for a
-rotation of every link's CA (the new CA beside the old, then the old ones dropped together once each link is
-confirmed: components/ece/trust.py `_TrustWriter`), one for `destroy`. Every entry lands, every link connects, and a
+rotation of every link's CA (the new CA beside the old, then the old ones dropped together once every link's check
+passed: components/ece/retirement.py), one for `destroy`. Every entry lands, every link connects, and a
 stack made with one trust resource per link (the version before) moves over with no plan and no entry removed."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ resource for the same reason.
 Each entry is written as `trust.EceTrustedCa` writes its one entry: every other direct entry, account and external
 trust is kept as read, the write carries `?version=` and is retried on a conflict, and the certificates an entry held
 that it no longer wants stay beside the new ones (`retiring_certificates`) until the link's connection check confirms
-the new CA alone (`local_side.EceLocalSide.finish_rotation`).
+the new CA alone (`retirement.EceTrustRetirement`).
 """
 
 from __future__ import annotations

@@ -332,7 +332,6 @@ class RemoteConnectionCheck(Resource, module="eceeck", name="RemoteConnectionChe
     """Succeeds only when the local cluster reports the alias connected; otherwise fails saying what is wrong."""
 
     connected: pulumi.Output[bool]
-    retired_certificates: pulumi.Output[list[str]]
 
     def __init__(
         self,
@@ -361,6 +360,5 @@ class RemoteConnectionCheck(Resource, module="eceeck", name="RemoteConnectionChe
             "connected": None,
             "proxy_address": None,
             "server_name": None,
-            "retired_certificates": None,
         }
         super().__init__(RemoteConnectionCheckProvider(local_side), name, props, opts)

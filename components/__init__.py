@@ -33,21 +33,61 @@ Type tokens are part of the state and never change: components are `eceeck:index
 classes keep their module (or leave an import at the old path) from one version to the next.
 """
 
-from .credentials import ece_reference, kubernetes_secret_reference
-from .ece.trust_group import DeploymentTrust
-from .eck_remote_cluster import EckRemoteCluster, EckRemoteClusterArgs
-from .link import (
-    CertificateTrust,
-    EceApi,
-    EckLinkEnd,
-    EckLinkEndArgs,
-    ElasticsearchApi,
-    RemoteClusterLink,
-    RemoteClusterLinkArgs,
-    RemoteEnd,
-    deployment_trust,
-)
-from .settings.model import Adoption, Role
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .credentials import ece_reference, kubernetes_secret_reference
+    from .ece.trust_group import DeploymentTrust
+    from .eck_remote_cluster import EckRemoteCluster, EckRemoteClusterArgs
+    from .link import (
+        CertificateTrust,
+        EceApi,
+        EckLinkEnd,
+        EckLinkEndArgs,
+        ElasticsearchApi,
+        RemoteClusterLink,
+        RemoteClusterLinkArgs,
+        RemoteEnd,
+        deployment_trust,
+    )
+    from .settings.model import Adoption, Role
+
+# Loaded on first use (PEP 562), not with the package: a dynamic provider process imports the package only to reach
+# one provider's module, and would otherwise load the whole library with it (the Kubernetes resources, the settings).
+_EXPORTED_FROM = {
+    "ece_reference": ".credentials",
+    "kubernetes_secret_reference": ".credentials",
+    "DeploymentTrust": ".ece.trust_group",
+    "EckRemoteCluster": ".eck_remote_cluster",
+    "EckRemoteClusterArgs": ".eck_remote_cluster",
+    **dict.fromkeys(
+        (
+            "CertificateTrust",
+            "EceApi",
+            "EckLinkEnd",
+            "EckLinkEndArgs",
+            "ElasticsearchApi",
+            "RemoteClusterLink",
+            "RemoteClusterLinkArgs",
+            "RemoteEnd",
+            "deployment_trust",
+        ),
+        ".link",
+    ),
+    "Adoption": ".settings.model",
+    "Role": ".settings.model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTED_FROM.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
 
 __all__ = [
     "Adoption",

@@ -23,8 +23,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .kube_api import KubeClient, secret_value
-
 SOURCE = "from"
 ECE = "ece"
 FROM_KUBERNETES = "kubernetes-secret"
@@ -112,6 +110,10 @@ def resolve(credentials: Mapping[str, Any]) -> Mapping[str, Any]:
         return found
     if source == FROM_KUBERNETES:
         namespace, name, key = credentials["namespace"], credentials["name"], credentials["key"]
+        # The Kubernetes client (~0.25 s to import) only when a reference is read, not in every process that
+        # loads the components (the program, a preview's provider process).
+        from .kube_api import KubeClient, secret_value  # noqa: PLC0415
+
         secret = KubeClient.from_kubeconfig(credentials.get("context")).get("secrets", namespace, name)
         password = secret_value(secret, key) if secret else None
         if not password:

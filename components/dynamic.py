@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import pickle
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider, UpdateResult
+from pulumi.dynamic import dynamic as sdk_dynamic
 from pulumi.output import Unknown
 
 from . import credentials, engine_log, lifeline, names, provider_pool
@@ -21,6 +23,37 @@ from . import credentials, engine_log, lifeline, names, provider_pool
 lifeline.start_in_provider_process()
 engine_log.install()
 provider_pool.widen()
+
+PICKLER_PATCHED = ("_batch_setitems", "save_dict")
+"""What the SDK's `serialize_provider` replaces on `pickle._Pickler` and never puts back."""
+
+
+def _serialize_provider_once(serialize: Callable[[ResourceProvider], str]) -> Callable[[ResourceProvider], str]:
+    """The SDK's provider serialization, with the pickler as it found it put back afterwards.
+
+    `pulumi.dynamic.dynamic.serialize_provider` (SDK 3.260.0) sorts dictionaries by wrapping
+    `pickle._Pickler._batch_setitems` in a function that sorts, then calls the method it found, and leaves the wrapper
+    in place: the n-th dynamic resource of a process pickles through n nested wrappers, each sorting again. Declaring
+    costs O(n) more per resource (quadratic in the number of dynamic resources), and at about a thousand dynamic
+    resources (some 140 links; far fewer in a test process that runs the program many times) every provider's pickling
+    fails with `RecursionError: maximum recursion depth exceeded` (probably pulumi/pulumi#17803). Putting the two
+    attributes back after each call keeps exactly one sorting wrapper: the same bytes, at a constant cost."""
+
+    @functools.wraps(serialize)
+    def serialize_once(provider: ResourceProvider) -> str:
+        saved = {name: vars(pickle._Pickler)[name] for name in PICKLER_PATCHED}
+        try:
+            return serialize(provider)
+        finally:
+            for name, value in saved.items():
+                setattr(pickle._Pickler, name, value)
+
+    serialize_once.restores_pickler = True  # type: ignore[attr-defined]
+    return serialize_once
+
+
+if not getattr(sdk_dynamic.serialize_provider, "restores_pickler", False):
+    sdk_dynamic.serialize_provider = _serialize_provider_once(sdk_dynamic.serialize_provider)
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """What a dynamic provider receives, in preview, for an input whose value is not known yet."""

@@ -9,7 +9,7 @@ CA rotation reaches the ECE trust on the next `up`. It owns nothing, so delete d
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import (
@@ -23,16 +23,20 @@ from pulumi.dynamic import (
 )
 
 from .dynamic import ConfiguredProvider, changed_keys, is_unknown, require
-from .kube_api import KubeClient, load_balancer_host, secret_value
 from .polling import WaitTimeoutError, wait_for
+
+if TYPE_CHECKING:
+    from . import kube_api
 
 INPUTS = ("namespace", "context", "ca_secret", "http_ca_secret", "password_secret", "service", "timeout_seconds")
 OUTPUTS = ("ca_certificate", "http_ca_certificate", "elastic_password", "ingress_host")
 REFRESH_WAIT_SECONDS = 30.0
 
 
-def _snapshot(client: KubeClient, props: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _snapshot(client: kube_api.KubeClient, props: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """What is published now, and a description of each awaited object that is still missing."""
+    from . import kube_api  # noqa: PLC0415  # the Kubernetes client (~0.25 s) only when this waits
+
     namespace = props["namespace"]
     # "" rather than None for what is not awaited: a null output reads as unknown in a later preview.
     values: dict[str, Any] = {key: "" for key in OUTPUTS}
@@ -45,7 +49,7 @@ def _snapshot(client: KubeClient, props: dict[str, Any]) -> tuple[dict[str, Any]
         if not secret_name:
             continue
         secret = client.get("secrets", namespace, secret_name)
-        value = secret_value(secret, key) if secret else None
+        value = kube_api.secret_value(secret, key) if secret else None
         if value:
             # The password is only awaited: it is read from the Secret whenever an operation needs it
             # (credentials.py), so that it never lives in state.
@@ -56,7 +60,7 @@ def _snapshot(client: KubeClient, props: dict[str, Any]) -> tuple[dict[str, Any]
             )
     if props.get("service"):
         service = client.get("services", namespace, props["service"])
-        host = load_balancer_host(service) if service else None
+        host = kube_api.load_balancer_host(service) if service else None
         if host:
             values["ingress_host"] = host
         elif service:
@@ -69,7 +73,9 @@ def _snapshot(client: KubeClient, props: dict[str, Any]) -> tuple[dict[str, Any]
 
 
 def _wait(props: dict[str, Any], timeout: float) -> dict[str, Any]:
-    client = KubeClient.from_kubeconfig(props.get("context"))
+    from . import kube_api  # noqa: PLC0415
+
+    client = kube_api.KubeClient.from_kubeconfig(props.get("context"))
     last_missing: list[str] = []
 
     def probe() -> dict[str, Any] | None:

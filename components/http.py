@@ -30,13 +30,16 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-import requests
-import urllib3.exceptions
-
 from .progress import Waiting
+
+if TYPE_CHECKING:
+    import requests
+
+# `requests` (and urllib3 with it, some 50 ms) is imported by the functions that call or classify, not here: a
+# preview's provider process (check and diff only) and the program never make a call, and both load this module.
 
 log = logging.getLogger("ece_eck_remote.http")
 
@@ -244,6 +247,8 @@ class HttpClient:
 
     def session(self) -> requests.Session:
         if self._session is None:
+            import requests  # noqa: PLC0415
+
             session = requests.Session()
             # Passed with every request too: a request-level `verify` wins over REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE,
             # which requests would otherwise put in place of the session's CA bundle.
@@ -301,6 +306,8 @@ class HttpClient:
         idempotent: bool | None,
         secrets: Iterable[str],
     ) -> requests.Response:
+        import requests  # noqa: PLC0415
+
         accepted = set(ok)
         hidden = (*self.auth.secrets, *secrets)
         repeatable = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
@@ -415,6 +422,9 @@ def unreachable_error(
 
 def _unreachable_reason(error: BaseException) -> str | None:
     """UNRESOLVED for a host name that does not resolve, REFUSED for a refused connection, None otherwise."""
+    import requests  # noqa: PLC0415
+    import urllib3.exceptions  # noqa: PLC0415
+
     proxies = (requests.exceptions.ProxyError, urllib3.exceptions.ProxyError)
     if isinstance(error, requests.exceptions.SSLError) or any(isinstance(c, proxies) for c in _causes(error)):
         return None  # the proxy failed, not necessarily the address
@@ -437,6 +447,8 @@ def _never_sent(error: requests.exceptions.ConnectionError) -> bool:
 
 
 def _describe(error: Exception) -> str:
+    import requests  # noqa: PLC0415
+
     if isinstance(error, requests.exceptions.SSLError):
         return "TLS handshake failed (check the CA bundle and the server name)"
     if isinstance(error, requests.exceptions.ConnectTimeout):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,7 +17,6 @@ from .ece.deployment_ca import EceDeploymentCa
 from .ece.trust_group import DeploymentTrust
 from .eck_ece_trust import EceTrustMaterial, ca_file_name
 from .eck_remote_cluster import EckClusterProtection, EckRemoteCluster, EckRemoteClusterArgs
-from .kube_api import KubeClient
 from .link import (
     CertificateTrust,
     EceApi,
@@ -42,6 +41,9 @@ from .settings import (
     SettingsError,
     load_settings,
 )
+
+if TYPE_CHECKING:
+    from .kube_api import KubeClient
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -130,10 +132,12 @@ def check_owned_elsewhere(settings: Settings) -> None:
     LoadBalancer, the installed CRD) before any resource is declared, so a cluster that cannot serve the link stops
     `preview` and `up` with the YAML its owner must add, and nothing is changed. `destroy` and `refresh` do not run
     the program, so they never depend on it."""
-    client: KubeClient | None = None
+    client: KubeClient | None = None  # imported only for a cluster owned elsewhere (~0.25 s)
     for index, cluster in enumerate(settings.eck_clusters):
         if cluster.managed:
             continue
+        from .kube_api import KubeClient  # noqa: PLC0415
+
         client = client or KubeClient.from_kubeconfig(settings.kubernetes.context)
         live = client.get("elasticsearches", cluster.namespace, cluster.name)
         operator_service = cluster.remote_cluster_server.exposure is Exposure.OPERATOR_SERVICE

@@ -11,13 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from ..credentials import resolve
 from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls, UnreachableError, parse_errors_list, redact
 from ..progress import Waiting
+
+if TYPE_CHECKING:
+    import requests  # annotations only: the calls go through `http.py`, which imports it when it calls
 
 MANAGEMENT_HEADER = {"X-Management-Request": "true"}
 # cloud-sdk-go pkg/api/client_runtime.go, `globalPath` and `CloudClientRuntime.getRuntime` (commit 8c0d792): these

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
 from pulumi.dynamic import CheckFailure
 
 from ..credentials import is_reference, resolve
 from ..dynamic import is_unknown
 from ..http import ApiError, Auth, HttpClient, RetryPolicy, Tls, parse_errors_list
+
+if TYPE_CHECKING:
+    import requests
 
 LEGACY_PROXY_KIND = "ece-proxy"
 ECE_PROXY_NAME_PREFIX = "ece:"

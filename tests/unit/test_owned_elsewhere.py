@@ -183,7 +183,7 @@ class FakeClient:
 
 
 def run_program(monkeypatch: pytest.MonkeyPatch, client: FakeClient, config: dict[str, Any]) -> RecordingMocks:
-    monkeypatch.setattr("components.program.KubeClient.from_kubeconfig", lambda context=None: client)
+    monkeypatch.setattr("components.kube_api.KubeClient.from_kubeconfig", lambda context=None: client)
     mocks = RecordingMocks()
     run_under_mocks(run, mocks, config=config)
     return mocks
@@ -192,7 +192,7 @@ def run_program(monkeypatch: pytest.MonkeyPatch, client: FakeClient, config: dic
 def test_a_bad_live_resource_stops_the_program_before_anything_is_declared(monkeypatch: pytest.MonkeyPatch) -> None:
     client = FakeClient(live({"enabled": False}), CRD_35)
     mocks = RecordingMocks()
-    monkeypatch.setattr("components.program.KubeClient.from_kubeconfig", lambda context=None: client)
+    monkeypatch.setattr("components.kube_api.KubeClient.from_kubeconfig", lambda context=None: client)
     with pytest.raises(SettingsError, match=re.escape("spec.remoteClusterServer.enabled is not true")):
         run_under_mocks(run, mocks, config=program_config(owned_elsewhere()))
     assert mocks.registered == []

@@ -234,19 +234,46 @@ class EckRemoteCluster(pulumi.ComponentResource):
         return pulumi.Output.from_input(None)
 
 
+class EckClusterProtections(pulumi.ComponentResource):
+    """The anchor of the stack's `EckClusterProtection` guards, one per stack: it owns nothing and depends on every
+    other resource of the stack, and every guard is its child. Pulumi deletes a parent's children before the parent,
+    and the anchor before everything it depends on, so on `destroy` the guards are the first deletes of all and a
+    protected guard's refusal stops the run before anything else is changed (the anchor waits for its children).
+    Unprotected itself: whether a delete is refused is each guard's `protect`.
+
+    One anchor rather than guards that each depend on everything: those were O(clusters x resources) dependencies,
+    and the SDK's cost per dependency grows with the dependencies a resource already has. The guards cannot depend on
+    one another instead: depending on a local component adds its children, not the component itself."""
+
+    def __init__(
+        self, name: str, everything: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(
+            names.type_token("EckClusterProtections"),
+            name,
+            None,
+            pulumi.ResourceOptions(protect=False, depends_on=everything).merge(opts),
+        )
+        self.register_outputs({})
+
+
 class EckClusterProtection(pulumi.ComponentResource):
     """First in line when a protected cluster would be deleted. Pulumi refuses a protected resource only when its turn
     comes, and a delete runs in reverse dependency order: on `destroy --skip-preview` (Pulumi 3.260, observed) the
     link and every other resource go before the `Elasticsearch` resource is refused. This component owns nothing and
-    depends on every other resource of the stack, so it is the first delete of all; it carries the cluster's
-    `protect`, and Pulumi's refusal here stops the run before anything else is changed. It is declared for every
-    cluster the stack owns, protected or not, so that `protect: false` then `destroy` works."""
+    is a child of the stack's `EckClusterProtections` anchor, which depends on every other resource of the stack, so
+    it is among the first deletes of all; it carries the cluster's `protect`, and Pulumi's refusal here stops the run
+    before anything else is changed. It is declared for every cluster the stack owns, protected or not, so that
+    `protect: false` then `destroy` works. Guards were top-level resources before the anchor: the alias to the root
+    stack keeps them (no replacement)."""
 
-    def __init__(self, cluster: EckCluster, everything: list[pulumi.Resource]) -> None:
+    def __init__(self, cluster: EckCluster, anchor: EckClusterProtections) -> None:
         super().__init__(
             names.type_token("EckClusterProtection"),
             cluster.name,
             None,
-            pulumi.ResourceOptions(protect=cluster.protect, depends_on=everything),
+            pulumi.ResourceOptions(
+                parent=anchor, protect=cluster.protect, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]
+            ),
         )
         self.register_outputs({})

@@ -16,7 +16,7 @@ from .adoption import check_every_adoption
 from .ece.deployment_ca import EceDeploymentCa
 from .ece.trust_group import DeploymentTrust
 from .eck_ece_trust import EceTrustMaterial, ca_file_name
-from .eck_remote_cluster import EckClusterProtection, EckRemoteCluster, EckRemoteClusterArgs
+from .eck_remote_cluster import EckClusterProtection, EckClusterProtections, EckRemoteCluster, EckRemoteClusterArgs
 from .link import (
     CertificateTrust,
     EceApi,
@@ -255,10 +255,14 @@ def eck_half(settings: Settings, link: Link, remotes: dict[str, EckRemoteCluster
 
 
 def protect_clusters(settings: Settings, declared: list[pulumi.Resource]) -> None:
-    """One `EckClusterProtection` per cluster the stack owns, declared last, depending on everything else."""
-    for cluster in settings.eck_clusters:
-        if cluster.managed:
-            EckClusterProtection(cluster, list(declared))
+    """Declared last, when the stack owns a cluster: one `EckClusterProtections` anchor depending on everything else,
+    and one `EckClusterProtection` per cluster the stack owns as its child, so that every guard is the first delete."""
+    owned = [cluster for cluster in settings.eck_clusters if cluster.managed]
+    if not owned:
+        return
+    anchor = EckClusterProtections("clusters", list(declared))
+    for cluster in owned:
+        EckClusterProtection(cluster, anchor)
 
 
 def check_adoptions(settings: Settings) -> None:

@@ -76,8 +76,12 @@ def test_a_protected_cluster_refuses_destroy_and_replacement_and_retain_leaves_i
     es_urn = next(urn for urn in before["state"] if urn.endswith("Elasticsearch::quickstart-elasticsearch"))
     assert before["state"][es_urn][1] is True  # protected
 
-    # destroy, as CI runs it (no preview) and as a person does (preview first): refused before any delete
-    guard = f"urn:pulumi:protected::ece-eck-remote::eceeck:index:EckClusterProtection::{CLUSTER}"
+    # destroy, as CI runs it (no preview) and as a person does (preview first): refused before any delete, by the
+    # guard (a child of the anchor that depends on everything, so among the first deletes)
+    guard = (
+        "urn:pulumi:protected::ece-eck-remote::eceeck:index:EckClusterProtections"
+        f"$eceeck:index:EckClusterProtection::{CLUSTER}"
+    )
     for command in (["destroy", "--yes", "--skip-preview"], ["destroy", "--yes"]):
         refused = stack.record(stack.cli.run(command, check=False))
         assert refused.returncode != 0

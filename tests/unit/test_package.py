@@ -32,6 +32,7 @@ IMPORT_NAME = "ece_eck_remote"
 
 COMPONENT_TYPES = {
     "EckClusterProtection": "eceeck:index:EckClusterProtection",
+    "EckClusterProtections": "eceeck:index:EckClusterProtections",
     "EckElasticsearch": "eceeck:index:EckElasticsearch",
     "EckLinkEnd": "eceeck:index:EckLinkEnd",
     "EckRemoteCluster": "eceeck:index:EckRemoteCluster",

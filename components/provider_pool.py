@@ -2,9 +2,8 @@
 
 The SDK's dynamic provider server serves the engine with `grpc.server(futures.ThreadPoolExecutor(max_workers=4))`
 (pulumi/dynamic/__main__.py, SDK 3.260.0, line 265): at most four creates, updates or deletes of dynamic resources run
-at the same time, however many the engine sends. With more links than that, their operations queue, and trust changes
-of one deployment that should be written together (`ece.trust._TrustWriter`, one ECE plan for all) are split into
-batches of four, each waiting for the plan of the one before. The pool is the server's only executor in the process;
+at the same time, however many the engine sends. With more links than that, their operations queue: the checks of ten
+links, each waiting for its connection, would wait four by four. The pool is the server's only executor in the process;
 when this module is first imported there (by the first provider call), its bound is raised. A ThreadPoolExecutor
 starts a thread per submitted call while it has fewer than `_max_workers` (concurrent/futures/thread.py,
 `_adjust_thread_count`), so the new bound applies to the next calls.

@@ -11,7 +11,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv toolchain lint unit test demo bench clean
+.PHONY: venv toolchain lint unit test demo bench mutate clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,20 @@ demo: venv
 
 bench: venv
 	PULUMI_TOOLCHAIN_BIN="$$(tools/toolchain/build.sh)" $(PY) -m tools.bench
+
+# Mutation testing of the modules that guard data and secrets (tools/mutation.py; not part of `make test`): mutmut
+# in the venv (its own stamp), results cached in .local/mutation/mutants/, report in bench/mutation-report.md. One module or mutant:
+# make mutate MUTATE=components/pem.py (or a mutant name); MUTATE_CHILDREN sets the parallel mutants.
+MUTATE_STAMP := $(VENV)/.installed-mutate
+MUTATE ?=
+MUTATE_CHILDREN ?= 8
+
+$(MUTATE_STAMP): $(STAMP) requirements-mutate.txt
+	$(VENV)/bin/pip install --quiet -r requirements-mutate.txt
+	touch $@
+
+mutate: $(MUTATE_STAMP)
+	$(PY) -m tools.mutation --max-children $(MUTATE_CHILDREN) $(MUTATE)
 
 clean:
 	rm -rf .local rendered

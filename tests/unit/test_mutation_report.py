@@ -274,8 +274,11 @@ def test_the_report_has_a_row_per_module_the_total_and_each_survivor_with_its_di
 
 def test_the_scope_is_the_modules_that_guard_data_and_secrets():
     assert sorted(mutation.scope()) == [
+        "components/ece/deployment_trust.py",
         "components/ece/keystore.py",
+        "components/ece/retirement.py",
         "components/ece/trust.py",
+        "components/ece/trust_group.py",
         "components/elasticsearch/api_key.py",
         "components/elasticsearch/connection_check.py",
         "components/elasticsearch/remote_settings.py",

@@ -19,7 +19,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 
 from ..dynamic import ConfiguredProvider, credentials_change_touches_nothing, credentials_input, is_unknown
 from .connection_props import check_connection, client_from
-from .trust import EntryRef, Mutation, entry_body, entry_pems, normalise, write_together
+from .trust import EntryRef, Mutation, dropping, entry_body, entry_pems, normalise, write_together
 
 INPUTS = ("ece", "ece_credentials", "deployment_id", "ref_id", "links", "plan_timeout_seconds")
 
@@ -34,18 +34,6 @@ class LinkConfirmer(Protocol):
 
 class RotationNotFinishedError(RuntimeError):
     pass
-
-
-def _dropping(retiring: list[str]) -> Mutation:
-    drop = set(normalise(retiring))
-
-    def mutate(entry: dict[str, Any] | None) -> dict[str, Any] | None:
-        if entry is None:
-            return None
-        kept = [cert for cert in entry.get("certificates") or [] if normalise([cert["pem"]])[0] not in drop]
-        return {**entry, "certificates": kept} if kept else entry
-
-    return mutate
 
 
 def _restoring(name: str, retiring: list[str]) -> Mutation:
@@ -107,7 +95,7 @@ class EceTrustRetirementProvider(ConfiguredProvider):
         def ref(link: Mapping[str, Any]) -> EntryRef:
             return EntryRef(props["deployment_id"], ref_id, link["entry_name"])
 
-        write_together(client, [(ref(link), _dropping(link["retiring_certificates"]), None) for link in links], timeout)
+        write_together(client, [(ref(link), dropping(link["retiring_certificates"]), None) for link in links], timeout)
         failures = self._confirm(links)
         if failures:
             failed = [link for link in links if link["entry_name"] in failures]

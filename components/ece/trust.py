@@ -245,8 +245,8 @@ def forget_claims() -> None:
         _claimed.clear()
 
 
-def remove_certificates(client: EceClient, ref: EntryRef, retiring: list[str], plan_timeout: float) -> list[str]:
-    """Finish a CA rotation: drop `retiring` certificates from our entry. Returns what the entry trusts now."""
+def dropping(retiring: list[str]) -> Mutation:
+    """The end of a CA rotation for one entry: its `retiring` certificates dropped (never all it has)."""
     drop = set(normalise(retiring))
 
     def mutate(entry: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -255,7 +255,7 @@ def remove_certificates(client: EceClient, ref: EntryRef, retiring: list[str], p
         kept = [cert for cert in entry.get("certificates") or [] if normalise([cert["pem"]])[0] not in drop]
         return {**entry, "certificates": kept} if kept else entry
 
-    return entry_pems(change_entry(client, ref, mutate, plan_timeout))
+    return mutate
 
 
 def _outputs(props: Mapping[str, Any], entry: Mapping[str, Any] | None, retiring: list[str]) -> dict[str, Any]:

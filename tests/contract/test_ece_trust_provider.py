@@ -13,7 +13,7 @@ from components import names
 from components.dynamic import UNKNOWN
 from components.ece.client import EceApiError, EcePlanError
 from components.ece.connection_props import client_from
-from components.ece.trust import EceTrustedCaProvider, EntryRef, change_entry, normalise, remove_certificates
+from components.ece.trust import EceTrustedCaProvider, EntryRef, change_entry, dropping, normalise
 from tests.support.aliases import ALIASES, twin
 from tests.support.certs import make_ca
 from tests.support.ece_swagger import swagger
@@ -123,7 +123,7 @@ def test_a_ca_change_keeps_the_old_ca_beside_the_new_one_as_retiring(env: Emulat
     assert updated.outs["retiring_certificates"] == normalise([CA1.certificate_pem])
     assert ours(env)["uid"] == created.outs["uid"]
     # what the connection check's confirmation does (called by hand here)
-    remove_certificates(client_from(news), EntryRef.of(news), updated.outs["retiring_certificates"], 10)
+    change_entry(client_from(news), EntryRef.of(news), dropping(updated.outs["retiring_certificates"]), 10)
     assert pems(ours(env)) == normalise([CA2.certificate_pem])
     assert foreign(env) == before
     # and the state left by the rotation reads back without drift

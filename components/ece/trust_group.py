@@ -118,23 +118,23 @@ class DeploymentTrust:
 
     def _retirement(self, trust: EceDeploymentTrust) -> EceTrustRetirement:
         confirmations = sorted(self._confirmations, key=lambda confirmation: confirmation[0])
-
-        def retiring(state: Mapping[str, Any] | None, name: str) -> list[str]:
-            return list(((state or {}).get(name) or {}).get("retiring_certificates") or [])
-
         links = [
-            {
-                "entry_name": name,
-                "retiring_certificates": trust.entries_state.apply(lambda state, name=name: retiring(state, name)),  # type: ignore[misc]
-                "confirm": details,
-            }
+            {"entry_name": name, "retiring_certificates": _retiring(trust, name), "confirm": details}
             for name, _check, details in confirmations
         ]
         opts = pulumi.ResourceOptions.merge(
             self._opts, pulumi.ResourceOptions(depends_on=[check for _name, check, _details in confirmations])
         )
-        args = {key: value for key, value in self._resource_args.items()}
-        return EceTrustRetirement(f"{self.name}-retirement", links=links, confirmer=self._confirmer, **args, opts=opts)
+        return EceTrustRetirement(
+            f"{self.name}-retirement", links=links, confirmer=self._confirmer, **self._resource_args, opts=opts
+        )
+
+
+def _retiring(trust: EceDeploymentTrust, name: str) -> pulumi.Output[list[str]]:
+    """The CAs entry `name` keeps beside its new one, from the trust's outputs."""
+    return trust.entries_state.apply(
+        lambda state: list(((state or {}).get(name) or {}).get("retiring_certificates") or [])
+    )
 
 
 def _entry_input(entry: TrustEntry) -> dict[str, Any]:

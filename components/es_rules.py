@@ -20,6 +20,7 @@ text we send is the text it answers, and a query written by hand with another ke
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,16 @@ ROLE_FIELDS = frozenset(
         "remote_cluster",
     }
 )
+
+
+ROLE_NAME_RULE = "a role name is 1 to 507 letters, digits and _ . @ -"
+"""Stricter than Elasticsearch (printable ASCII): the name goes into the path `_security/role/<name>` as it is, where
+`/`, `?`, `#` or `%` would address another endpoint."""
+_ROLE_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,507}$")
+
+
+def valid_role_name(name: Any) -> bool:
+    return isinstance(name, str) and _ROLE_NAME.match(name) is not None
 
 
 def as_list(value: Any) -> list[str]:

@@ -30,7 +30,7 @@ from ..dynamic import (
     is_unknown,
     require,
 )
-from ..es_rules import ROLE_FIELDS, canonical_role, role_problems
+from ..es_rules import ROLE_FIELDS, ROLE_NAME_RULE, canonical_role, role_problems, valid_role_name
 from .client import ElasticsearchCaller, caller, check_target, comparable, target_key
 
 INPUTS = ("target", "credentials", "role_name", "role")
@@ -60,6 +60,9 @@ def _comparable(live: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[st
 class RemoteRoleProvider(ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = check_target(news) + require(news, ("role_name", "role"))
+        role_name = news.get("role_name")
+        if role_name not in (None, "") and not is_unknown(role_name) and not valid_role_name(role_name):
+            failures.append(CheckFailure("role_name", f"{role_name!r}: {ROLE_NAME_RULE}"))
         role = news.get("role")
         if role is not None and not is_unknown(role):
             failures += [CheckFailure("role", problem) for problem in role_problems(role)]

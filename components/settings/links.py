@@ -7,14 +7,13 @@ from collections.abc import Collection
 from typing import Any
 
 from .. import validation as v
-from ..es_rules import access_problems, role_problems
+from ..es_rules import ROLE_NAME_RULE, access_problems, role_problems, valid_role_name
 from ..validation import SettingsError, SettingsErrors
 from .keys import ROLE_FIELDS
 from .model import Adoption, EckCluster, Link, Role, Scope, SecurityModel
 from .reading import Problems, known
 
 _DURATION = re.compile(r"^\d+(d|h|m|s|ms)$")
-_ROLE_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,507}$")
 
 
 def _roles(p: Problems, key: str, raw: Any, alias: str | None) -> tuple[Role, ...] | None:
@@ -29,8 +28,8 @@ def _roles(p: Problems, key: str, raw: Any, alias: str | None) -> tuple[Role, ..
         role_mark = p.mark()
         p.value(known, item_key, node, "links[].roles[]")
         name = node.get("name")
-        if not (isinstance(name, str) and _ROLE_NAME.match(name)):
-            p.add(SettingsError(f"{item_key}.name", name, "a role name is 1 to 507 letters, digits and _ . @ -"))
+        if not valid_role_name(name):
+            p.add(SettingsError(f"{item_key}.name", name, ROLE_NAME_RULE))
         body: dict[str, Any] = {target: node[source] for source, target in ROLE_FIELDS.items() if source in node}
         if "cluster" in node:
             p.value(v.sequence, f"{item_key}.cluster", node["cluster"])

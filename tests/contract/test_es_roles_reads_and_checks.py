@@ -220,3 +220,34 @@ def test_the_resource_registers_its_inputs_its_provider_and_its_options() -> Non
     provider = dill.loads(base64.b64decode(unwrap_secret(inputs["__provider"])[0]))  # noqa: S301
     assert isinstance(provider, RemoteRoleProvider)
     assert record.protect is True
+
+
+@pytest.mark.parametrize("name", ["a/b", "reader?x", "ops#1", "100%", "with space", "", "x" * 508])
+def test_a_role_name_that_would_address_another_endpoint_is_refused_by_check(env: EmulatedLink, name: str) -> None:
+    """`_security/role/<name>` takes the name as it is: `/`, `?`, `#`, `%` would send the request elsewhere. A library
+    user's name gets the rule the program's config has (`links[].roles[].name`), before anything is called."""
+    env.control(env.local, "DELETE", "requests")
+    news = {
+        "target": env.local_target(),
+        "credentials": env.ece_credentials(),
+        "role_name": name,
+        "role": {"cluster": ["monitor"]},
+    }
+    failures = RemoteRoleProvider().check({}, news).failures
+    reasons = [(failure.property, failure.reason) for failure in failures]
+    expected = (
+        "'role_name' is required" if name == "" else f"{name!r}: a role name is 1 to 507 letters, digits and _ . @ -"
+    )
+    assert ("role_name", expected) in reasons, reasons
+    assert env.requests_to(env.local) == []
+
+
+@pytest.mark.parametrize("name", ["logs-reader", "ops_1.x@team", "x" * 507])
+def test_role_names_of_the_rule_pass_check(env: EmulatedLink, name: str) -> None:
+    news = {
+        "target": env.local_target(),
+        "credentials": env.ece_credentials(),
+        "role_name": name,
+        "role": {"cluster": ["monitor"]},
+    }
+    assert RemoteRoleProvider().check({}, news).failures == []

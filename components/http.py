@@ -383,12 +383,15 @@ def _retryable_status(status: int) -> bool:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date); None when absent or unreadable, so the
+    backoff decides (on Python 3.11 `parsedate_to_datetime` raises on a malformed date rather than returning None)."""
     if not value:
         return None
     if value.strip().isdigit():
         return float(value.strip())
-    parsed = email.utils.parsedate_to_datetime(value) if value else None
-    if parsed is None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
     return max(0.0, parsed.timestamp() - time.time())
 

@@ -76,6 +76,8 @@ def test_the_previous_version_makes_the_link(engine: EngineStack[EmulatedLink], 
 OLD_TRUST = f"{DYNAMIC}EceTrustedCa"
 NEW_TRUST = f"{DYNAMIC}EceDeploymentTrust"
 RETIREMENT = f"{DYNAMIC}EceTrustRetirement"
+ANCHOR = "eceeck:index:EckClusterProtections"
+GUARD = "eceeck:index:EckClusterProtection"
 
 
 def test_this_version_takes_the_stack_over_moving_only_the_trust(engine: EngineStack[EmulatedLink]) -> None:
@@ -88,7 +90,8 @@ def test_this_version_takes_the_stack_over_moving_only_the_trust(engine: EngineS
     moved = {(step["op"], step["urn"].split("::")[-2].split("$")[-1]) for step in steps if step["op"] != "same"}
     # and the end of CA rotations moves from each link's check to one resource per deployment (nothing retiring: it
     # calls nothing)
-    assert moved == {("create", NEW_TRUST), ("create", RETIREMENT), ("delete", OLD_TRUST)}, moved
+    # and the clusters' guards move under one anchor (by an alias: the same guard, a new URN)
+    assert moved == {("create", NEW_TRUST), ("create", RETIREMENT), ("delete", OLD_TRUST), ("create", ANCHOR)}, moved
     engine.record(engine.cli.up())
     ece = env.requests_to(env.ece)[calls[0] :]
     assert [(r["method"], r["path"]) for r in ece if r["method"] != "GET"] == []  # no write, so no plan
@@ -99,9 +102,14 @@ def test_this_version_takes_the_stack_over_moving_only_the_trust(engine: EngineS
     old_trust = next(urn for urn, r in recorded.items() if r["type"] == OLD_TRUST)
     new_trust = next(urn for urn, r in now.items() if r["type"] == NEW_TRUST)
     retirement = next(urn for urn, r in now.items() if r["type"] == RETIREMENT)
-    assert now.keys() - recorded.keys() == {new_trust, retirement} and recorded.keys() - now.keys() == {old_trust}
+    anchor = next(urn for urn, r in now.items() if r["type"] == ANCHOR)
+    old_guard = next(urn for urn, r in recorded.items() if r["type"] == GUARD)
+    new_guard = next(urn for urn, r in now.items() if r["type"] == GUARD)
+    assert now.keys() - recorded.keys() == {new_trust, retirement, anchor, new_guard}
+    assert recorded.keys() - now.keys() == {old_trust, old_guard}
+    assert now[new_guard]["parent"] == anchor and now[new_guard]["outputs"] == recorded[old_guard]["outputs"]
     for urn, old in recorded.items():
-        if urn == old_trust:
+        if urn in (old_trust, old_guard):
             continue
         new = now[urn]
         # what depended on the link's trust depends on the deployment's; the clusters' guard on its retirement too

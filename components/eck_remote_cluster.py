@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import eck_ece_trust, eck_spec, names
+from . import eck_ece_trust, eck_spec, kube_objects, names
 from .eck_ece_trust import EceTrustMaterial
 from .eck_operator_outputs import EckOperatorOutputs
 from .settings import CaSource, EckCluster, Exposure, KubernetesTarget
@@ -49,7 +49,7 @@ class EckElasticsearch(pulumi.ComponentResource):
         if cluster.elastic_password is not None:
             # Render mode only: the manifest carries the password of the cluster it will be applied to.
             prerequisites.append(
-                k8s.core.v1.Secret(
+                kube_objects.Secret(
                     f"{name}-elastic-user",
                     metadata={
                         "name": names.es_elastic_user_secret(cluster.name),
@@ -64,7 +64,7 @@ class EckElasticsearch(pulumi.ComponentResource):
         if cluster.transport_ca.source is CaSource.USER_MANAGED:
             assert cluster.transport_ca.certificate is not None and cluster.transport_ca.private_key is not None
             prerequisites.append(
-                k8s.core.v1.Secret(
+                kube_objects.Secret(
                     f"{name}-transport-ca",
                     metadata={
                         "name": names.user_managed_transport_ca_secret(cluster.name),
@@ -98,14 +98,14 @@ class EckElasticsearch(pulumi.ComponentResource):
         name: str, cluster: EckCluster, material: EceTrustMaterial, child: pulumi.ResourceOptions
     ) -> list[pulumi.Resource]:
         labels = names.managed_labels(cluster.name)
-        secret = k8s.core.v1.Secret(
+        secret = kube_objects.Secret(
             f"{name}-ece-ca",
             metadata={"name": names.ece_ca_secret(cluster.name), "namespace": cluster.namespace, "labels": labels},
             type="Opaque",
             string_data=material.ca_files,
             opts=child,
         )
-        config_map = k8s.core.v1.ConfigMap(
+        config_map = kube_objects.ConfigMap(
             f"{name}-ece-trust",
             metadata={
                 "name": names.ece_trust_config_map(cluster.name),
@@ -130,7 +130,7 @@ class EckRemoteCluster(pulumi.ComponentResource):
     cluster_objects: EckElasticsearch | None
     """The cluster's own objects; None for a cluster owned elsewhere (`managed: false`), which is only read."""
     elasticsearch: k8s.apiextensions.CustomResource | None
-    service: k8s.core.v1.Service | None
+    service: kube_objects.Service | None
     operator_outputs: EckOperatorOutputs | None
 
     ca_certificate: pulumi.Output[str | None]
@@ -159,7 +159,7 @@ class EckRemoteCluster(pulumi.ComponentResource):
             # pods behind the Service, which a first `up` on a new cluster does not need.
             metadata["annotations"] = {**metadata.get("annotations", {}), "pulumi.com/skipAwait": "true"}
             # After the cluster's own objects: a refused replacement of those (protected) comes first.
-            self.service = k8s.core.v1.Service(
+            self.service = kube_objects.Service(
                 f"{name}-remote-cluster-lb",
                 metadata=metadata,
                 spec=service_spec,

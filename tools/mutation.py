@@ -22,7 +22,7 @@ This driver adds what the report needs around that:
     python -m tools.mutation components/pem.py              # one module (or components.pem), then the report
     python -m tools.mutation components.pem.x__normalise__mutmut_2    # one mutant (or a glob of names)
     python -m tools.mutation --report-only                  # the report from the results as they are
-    python -m tools.mutation --check MUTANT TEST...         # does TEST kill MUTANT? (see check())
+    python -m tools.mutation --check MUTANT[,MUTANT...] TEST...   # which of the MUTANTs survive TEST? (see check())
 """
 
 from __future__ import annotations
@@ -497,30 +497,35 @@ def run_mutmut(patterns: Sequence[str], max_children: int) -> None:
         raise SystemExit(f"mutmut run failed ({done.returncode})")
 
 
-def check(mutant: str, tests: Sequence[str]) -> bool:
-    """Whether `tests` (pytest node ids under tests/) kill `mutant`: they must pass on the original code and fail on
-    the mutant. They run as they are in tests/ (a new test needs nothing else) against the mutated package of the last
-    `make mutate`, from a directory of links of its own (.local/mutation/check-<pid>: `components` to the mutated
-    copy, the rest to the project), and nothing is recorded: neither the project's files nor mutmut's results change,
-    so it can run while `make mutate` does. The next full run re-tests every survivor and records the verdict."""
+def check(mutants: Sequence[str], tests: Sequence[str]) -> list[str]:
+    """Which of `mutants` survive `tests` (pytest node ids under tests/): the tests must pass on the original code
+    (else SystemExit), and a mutant is killed when they fail with it. They run as they are in tests/ (a new test
+    needs nothing else) against the mutated package of the last `make mutate`, from a directory of links of its own
+    (.local/mutation/check-<pid>: `components` to the mutated copy, the rest to the project), and nothing is
+    recorded: neither the project's files nor mutmut's results change, so it can run while `make mutate` does. The
+    next full run re-tests every survivor and records the verdict."""
     if not (MUTANTS / "components").is_dir():
         raise SystemExit("no mutants yet: run `make mutate` first")
     scratch = WORK / f"check-{os.getpid()}"
+    survivors = []
     try:
         link_checkout(scratch, mutated=MUTANTS / "components")
         command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--rootdir=.", *tests]
-        for under_test, should_pass in (("", True), (mutant, False)):
+        for under_test in ("", *mutants):
             print("+", f"MUTANT_UNDER_TEST={under_test}", " ".join(command), flush=True)
             done = subprocess.run(command, cwd=scratch, env=mutant_environment(under_test), check=False)
             if done.returncode not in (0, 1):
                 raise SystemExit(f"pytest could not run the tests ({done.returncode})")
-            if (done.returncode == 0) != should_pass:
-                print("the tests fail on the original code" if should_pass else f"{mutant} survives these tests")
-                return False
+            if not under_test:
+                if done.returncode != 0:
+                    raise SystemExit("the tests fail on the original code")
+            elif done.returncode == 0:
+                survivors.append(under_test)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"{mutant} is killed by these tests")
-    return True
+    for mutant in mutants:
+        print(f"{mutant}: {'survives these tests' if mutant in survivors else 'killed'}")
+    return survivors
 
 
 def link_checkout(scratch: Path, *, mutated: Path, root: Path = ROOT) -> None:
@@ -555,10 +560,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("targets", nargs="*", help="module files, dotted modules, mutant names or globs (default: all)")
     parser.add_argument("--max-children", type=int, default=4 * (os.cpu_count() or 2))
     parser.add_argument("--report-only", action="store_true")
-    parser.add_argument("--check", metavar="MUTANT", help="only say whether the tests given as targets kill MUTANT")
+    parser.add_argument(
+        "--check", metavar="MUTANT[,MUTANT...]", help="only say whether the tests given as targets kill each MUTANT"
+    )
     args = parser.parse_args(argv)
     if args.check:
-        raise SystemExit(0 if check(args.check, args.targets) else 1)
+        raise SystemExit(1 if check(args.check.split(","), args.targets) else 0)
     sources = scope()
     if not args.report_only:
         prepare_workdir()

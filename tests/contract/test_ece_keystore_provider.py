@@ -13,13 +13,13 @@ from components.ece.client import EceApiError, EcePlanError
 from components.ece.connection_props import client_from
 from components.ece.keystore import EceKeystoreCredentialsProvider
 from tests.support.aliases import ALIASES, neighbours
+from tests.support.ece_deployments import OLD_DEPLOYMENT, add_old_deployment
 from tests.support.ece_swagger import swagger
 from tests.support.secrets import assert_hidden
 from tools.emulated_link import ECE_API_KEY, REF_ID, EmulatedLink
 
 SETTING = "cluster.remote.logs.credentials"
 VALUE = "ZW5jb2RlZC1jcm9zcy1jbHVzdGVyLWtleS12YWx1ZS0x"
-OLD_DEPLOYMENT = "0123456789abcdef0123456789abcdef"
 
 
 def props(env: EmulatedLink, **extra: Any) -> dict[str, Any]:
@@ -135,22 +135,6 @@ def test_read_serves_refresh_and_import(env: EmulatedLink) -> None:
     client_view = client_from(props(env))
     client_view.patch_keystore(env.deployment_id, REF_ID, {SETTING: {}})
     assert provider.read(created.id, created.outs).id == ""
-
-
-def add_old_deployment(env: EmulatedLink) -> None:
-    """A deployment on Elasticsearch 8.13, which loads a new keystore key only on a restart."""
-    env.control(
-        env.ece,
-        "POST",
-        "deployments",
-        {"id": OLD_DEPLOYMENT, "elasticsearch": [{"ref_id": REF_ID, "version": "8.13.4"}]},
-    )
-    env.control(
-        env.ece,
-        "POST",
-        "elasticsearch-link",
-        {"deployment_id": OLD_DEPLOYMENT, "url": env.local.url, "password": "local-elastic-password-42"},
-    )
 
 
 def old_plans(env: EmulatedLink) -> dict[str, Any]:

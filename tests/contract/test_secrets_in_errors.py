@@ -27,11 +27,11 @@ from components.elasticsearch.remote_settings import RemoteClusterSettingsProvid
 from components.elasticsearch.roles import RemoteRoleProvider
 from components.http import ApiError
 from components.pem import fingerprint
+from tests.support.ece_deployments import OLD_DEPLOYMENT, add_old_deployment
 from tests.support.keys import key_props
 from tests.support.secrets import assert_hidden
-from tools.emulated_link import ECE_API_KEY, LOCAL_PASSWORD, REF_ID, REMOTE_PASSWORD, SERVER_NAME, EmulatedLink
+from tools.emulated_link import ECE_API_KEY, REF_ID, REMOTE_PASSWORD, SERVER_NAME, EmulatedLink
 
-OLD_DEPLOYMENT = "0123456789abcdef0123456789abcdef"
 ENCODED = "ZW5jb2RlZC1rZXktaWQtMDAxOmNyb3NzLWNsdXN0ZXItc2VjcmV0LXBhcnQtNDI="
 """An encoded key (base64 of `encoded-key-id-001:cross-cluster-secret-part-42`) for the keystore paths."""
 
@@ -176,22 +176,6 @@ def test_an_ece_error_shows_no_secret(
     assert "HTTP 400 [root.unexpected]" in str(raised.value), raised.value
     assert any("attempt 1 of" in line for line in said), said  # the retries said so
     assert_hidden(everything_said(raised.value, said, caplog), *secrets)
-
-
-def add_old_deployment(env: EmulatedLink) -> None:
-    """Elasticsearch 8.13: a keystore change is loaded by a restart, whose plan is awaited."""
-    env.control(
-        env.ece,
-        "POST",
-        "deployments",
-        {"id": OLD_DEPLOYMENT, "elasticsearch": [{"ref_id": REF_ID, "version": "8.13.4"}]},
-    )
-    env.control(
-        env.ece,
-        "POST",
-        "elasticsearch-link",
-        {"deployment_id": OLD_DEPLOYMENT, "url": env.local.url, "password": LOCAL_PASSWORD},
-    )
 
 
 @pytest.mark.parametrize("operation", ["trust", "keystore with a restart"])

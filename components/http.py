@@ -331,6 +331,10 @@ class HttpClient:
                     verify=session.verify,
                     cert=session.cert,
                 )
+            except requests.exceptions.Timeout as error:
+                # Before ConnectionError, which a ConnectTimeout is too: a connection never accepted sent nothing.
+                reached_server = not isinstance(error, requests.exceptions.ConnectTimeout)
+                failure = TransportError(operation, None, None, redact(_describe(error), hidden), api=api)
             except requests.exceptions.ConnectionError as error:
                 unreachable = unreachable_error(operation, error, self.base_url, self.source, api=api, hidden=hidden)
                 if unreachable is not None:
@@ -342,9 +346,6 @@ class HttpClient:
                     # A reset or a read timeout may have reached the server.
                     reached_server = not _never_sent(error)
                     failure = TransportError(operation, None, None, redact(_describe(error), hidden), api=api)
-            except requests.exceptions.Timeout as error:
-                reached_server = not isinstance(error, requests.exceptions.ConnectTimeout)
-                failure = TransportError(operation, None, None, redact(_describe(error), hidden), api=api)
             else:
                 if response.status_code in accepted:
                     log.debug("%s %s %s -> %s", operation, method, path, response.status_code)

@@ -86,7 +86,7 @@ class EceDeploymentTrustProvider(ConfiguredProvider):
         failures = check_connection(news) + require(news, ("deployment_id",))
         entries = news.get("entries")
         normalised: Any = entries
-        if not is_unknown(entries):
+        if isinstance(entries, list) or not is_unknown(entries):  # a list is checked around what it holds unknown
             if not isinstance(entries, list):
                 failures.append(CheckFailure("entries", "entries must be a list of trust entries"))
                 normalised = []
@@ -211,7 +211,8 @@ def _entry_failures(entries: list[Any]) -> list[CheckFailure]:
     for index, entry in enumerate(entries):
         where = f"entries[{index}]"
         if not isinstance(entry, Mapping):
-            failures.append(CheckFailure("entries", f"{where} must be a trust entry"))
+            if not is_unknown(entry):
+                failures.append(CheckFailure("entries", f"{where} must be a trust entry"))
             continue
         name = entry.get("name")
         if is_unknown(name):

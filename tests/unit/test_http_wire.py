@@ -16,6 +16,7 @@ import pytest
 import requests
 import urllib3.exceptions
 
+from components import http as http_layer
 from components.http import (
     REFUSED,
     UNRESOLVED,
@@ -311,3 +312,23 @@ def test_a_client_certificate_without_its_key_or_a_key_alone_is_not_presented(gi
     issued = make_server(make_ca("http-wire-half-ca"), "ece-eck-remote-client", ip=None)
     tls = Tls(client_cert_pem=issued.certificate_pem) if given == "certificate" else Tls(client_key_pem=issued.key_pem)
     assert HttpClient(URL, WireError, tls=tls).session().cert is None
+
+
+def test_every_client_of_the_same_ca_verifies_against_it_and_the_files_go_at_exit() -> None:
+    """Each content is written once and reused: the second client of a CA (every provider call makes one) must get
+    the same file, not a missing one, which requests would take as "verify against the system CAs"; the exit hook
+    removes them all."""
+    ca = make_ca("http-wire-shared-ca")
+    issued = make_server(ca, "ece-eck-remote-client", ip=None)
+    tls = Tls(ca_pem=ca.certificate_pem, client_cert_pem=issued.certificate_pem, client_key_pem=issued.key_pem)
+    first, second = HttpClient(URL, WireError, tls=tls).session(), HttpClient(URL, WireError, tls=tls).session()
+    assert isinstance(first.verify, str) and first.verify == second.verify
+    assert first.cert == second.cert and isinstance(second.cert, tuple)
+    paths = [first.verify, *second.cert]
+    try:
+        for path in paths:
+            assert os.path.isfile(path)
+        http_layer._remove_temp_files()
+        assert not any(os.path.exists(path) for path in paths)
+    finally:
+        http_layer._temp_files.clear()  # their files are gone: later clients write their own

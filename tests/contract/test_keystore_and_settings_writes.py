@@ -21,7 +21,8 @@ from components.elasticsearch.remote_settings import RemoteClusterSettingsProvid
 from components.http import ApiError, HttpClient
 from tests.contract.test_ece_keystore_provider import SETTING, VALUE, props, stored
 from tests.contract.test_es_local_providers import persistent, settings_props
-from tools.emulated_link import LOCAL_PASSWORD, REF_ID, EmulatedLink
+from tests.support.ece_deployments import add_deployment
+from tools.emulated_link import REF_ID, EmulatedLink
 
 DEPLOYMENT = "fedcba9876543210fedcba9876543210"
 
@@ -46,20 +47,6 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
 
     monkeypatch.setattr(HttpClient, "request", record)
     return calls
-
-
-def add_deployment(env: EmulatedLink, version: str) -> str:
-    """A deployment on the given Elasticsearch version, whose Elasticsearch is the link's local emulator."""
-    env.control(
-        env.ece, "POST", "deployments", {"id": DEPLOYMENT, "elasticsearch": [{"ref_id": REF_ID, "version": version}]}
-    )
-    env.control(
-        env.ece,
-        "POST",
-        "elasticsearch-link",
-        {"deployment_id": DEPLOYMENT, "url": env.local.url, "password": LOCAL_PASSWORD},
-    )
-    return DEPLOYMENT
 
 
 def restarts(calls: list[Sent]) -> list[Sent]:
@@ -88,7 +75,7 @@ def test_a_key_missing_from_eces_answer_is_an_error_naming_the_deployment_and_th
 
 
 def test_elasticsearch_8_14_0_loads_the_key_without_a_restart(env: EmulatedLink, sent: list[Sent]) -> None:
-    deployment = add_deployment(env, "8.14.0")
+    deployment = add_deployment(env, DEPLOYMENT, "8.14.0")
     result = EceKeystoreCredentialsProvider().create(props(env, deployment_id=deployment))
     assert result.outs["restarted"] is False
     assert restarts(sent) == []
@@ -97,7 +84,7 @@ def test_elasticsearch_8_14_0_loads_the_key_without_a_restart(env: EmulatedLink,
 def test_a_version_that_does_not_parse_gets_no_restart(env: EmulatedLink, sent: list[Sent]) -> None:
     """A version ECE shows that is not MAJOR.MINOR.PATCH is not taken as old: no restart of a deployment whose
     version cannot be told."""
-    deployment = add_deployment(env, "8.13.4-SNAPSHOT")
+    deployment = add_deployment(env, DEPLOYMENT, "8.13.4-SNAPSHOT")
     result = EceKeystoreCredentialsProvider().create(props(env, deployment_id=deployment))
     assert result.outs["restarted"] is False
     assert restarts(sent) == []
@@ -123,7 +110,7 @@ def test_a_restart_plan_that_ended_before_the_first_read_is_recognised_at_once(
     """The deployment read before the restart tells which plans are old: a restart plan not among them that has
     already ended is ours, so the wait ends at the first read without the 4 confirming reads 2 s apart."""
     env.control(env.ece, "POST", "plan-duration", {"seconds": 0.0})
-    deployment = add_deployment(env, "8.13.4")
+    deployment = add_deployment(env, DEPLOYMENT, "8.13.4")
     result = EceKeystoreCredentialsProvider().create(props(env, deployment_id=deployment))
     assert result.outs["restarted"] is True
     [restart] = restarts(sent)

@@ -7,19 +7,21 @@ from tools.emulated_link import LOCAL_PASSWORD, REF_ID, EmulatedLink
 OLD_DEPLOYMENT = "0123456789abcdef0123456789abcdef"
 
 
-def add_old_deployment(env: EmulatedLink) -> str:
-    """A deployment on Elasticsearch 8.13, which loads a new keystore key only on a restart (a plan ECE runs and
-    the provider awaits); its Elasticsearch is the link's local emulator. Returns its id, `OLD_DEPLOYMENT`."""
+def add_deployment(env: EmulatedLink, deployment_id: str, version: str) -> str:
+    """A deployment on the given Elasticsearch version whose Elasticsearch is the link's local emulator; its id."""
     env.control(
-        env.ece,
-        "POST",
-        "deployments",
-        {"id": OLD_DEPLOYMENT, "elasticsearch": [{"ref_id": REF_ID, "version": "8.13.4"}]},
+        env.ece, "POST", "deployments", {"id": deployment_id, "elasticsearch": [{"ref_id": REF_ID, "version": version}]}
     )
     env.control(
         env.ece,
         "POST",
         "elasticsearch-link",
-        {"deployment_id": OLD_DEPLOYMENT, "url": env.local.url, "password": LOCAL_PASSWORD},
+        {"deployment_id": deployment_id, "url": env.local.url, "password": LOCAL_PASSWORD},
     )
-    return OLD_DEPLOYMENT
+    return deployment_id
+
+
+def add_old_deployment(env: EmulatedLink) -> str:
+    """A deployment on Elasticsearch 8.13, which loads a new keystore key only on a restart (a plan ECE runs and
+    the provider awaits). Returns its id, `OLD_DEPLOYMENT`."""
+    return add_deployment(env, OLD_DEPLOYMENT, "8.13.4")

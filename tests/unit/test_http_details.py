@@ -30,6 +30,7 @@ from components.http import (
     unreachable_detail,
     unreachable_error,
 )
+from tests.support.scripted_http import Scripted, response
 
 TOKEN = "bearer-t0ken-value-123"
 POLICY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, max_retry_after=30.0)
@@ -43,31 +44,6 @@ class FakeError(ApiError):
         if not isinstance(body, dict):
             return None, None
         return body.get("code"), str(body.get("message"))
-
-
-def response(status: int, headers: dict[str, str] | None = None, body: bytes = b"") -> requests.Response:
-    answer = requests.Response()
-    answer.status_code = status
-    answer.headers.update(headers or {})
-    answer._content = body
-    return answer
-
-
-class Scripted:
-    """A session whose requests answer, or fail, in turn."""
-
-    def __init__(self, *outcomes: requests.Response | Exception) -> None:
-        self.outcomes = list(outcomes)
-        self.calls = 0
-        self.verify: bool | str = True
-        self.cert = None
-
-    def request(self, *_args: Any, **_kwargs: Any) -> requests.Response:
-        self.calls += 1
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
 
 
 def scripted_client(*outcomes: requests.Response | Exception) -> tuple[HttpClient, Scripted, list[float]]:
@@ -220,7 +196,7 @@ def test_a_bearer_token_is_sent_and_never_shown() -> None:
     client = HttpClient("https://ece.example", FakeError, auth=Auth.bearer(TOKEN), retry=POLICY)
     session = client.session()
     assert session.headers["Authorization"] == f"Bearer {TOKEN}"
-    session.request = Scripted(response(401, {}, f'{{"message": "token {TOKEN} rejected"}}'.encode())).request  # type: ignore[method-assign]
+    session.request = Scripted(response(401, {}, f'{{"message": "token {TOKEN} rejected"}}'.encode())).request  # type: ignore[method-assign,assignment]
     with pytest.raises(FakeError) as raised:
         client.request("get", "GET", "thing")
     assert TOKEN not in str(raised.value)

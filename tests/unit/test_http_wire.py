@@ -32,6 +32,7 @@ from components.http import (
     unreachable_error,
 )
 from tests.support.certs import make_ca, make_server
+from tests.support.scripted_http import Scripted, response
 
 URL = "https://ece.example:12443"
 POLICY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02, unreachable_attempts=2)
@@ -46,31 +47,6 @@ class WireError(ApiError):
     @classmethod
     def parse_body(cls, body: Any) -> tuple[str | None, str | None]:
         return parse_errors_list(body)
-
-
-def response(status: int, headers: dict[str, str] | None = None, body: bytes = b"") -> requests.Response:
-    answer = requests.Response()
-    answer.status_code = status
-    answer.headers.update(headers or {})
-    answer._content = body
-    return answer
-
-
-class Scripted:
-    """A session whose requests answer, or fail, in turn; it keeps the method and URL of each."""
-
-    def __init__(self, *outcomes: requests.Response | Exception) -> None:
-        self.outcomes = list(outcomes)
-        self.sent: list[tuple[str, str]] = []
-        self.verify: bool | str = True
-        self.cert: tuple[str, str] | None = None
-
-    def request(self, method: str, url: str, **_kwargs: Any) -> requests.Response:
-        self.sent.append((method, url))
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
 
 
 def scripted(

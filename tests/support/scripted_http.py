@@ -18,11 +18,13 @@ def response(status: int, headers: dict[str, str] | None = None, body: bytes = b
 
 
 class Scripted:
-    """A session whose requests answer, or fail, in turn; it keeps the method and URL of each."""
+    """A session whose requests answer, or fail, in turn; it keeps the method and URL of each, and the keyword
+    arguments it was given."""
 
     def __init__(self, *outcomes: requests.Response | Exception) -> None:
         self.outcomes = list(outcomes)
         self.sent: list[tuple[str, str]] = []
+        self.arguments: list[dict[str, Any]] = []
         self.verify: bool | str = True
         self.cert: tuple[str, str] | None = None
 
@@ -30,8 +32,9 @@ class Scripted:
     def calls(self) -> int:
         return len(self.sent)
 
-    def request(self, method: str, url: str, **_kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         self.sent.append((method, url))
+        self.arguments.append(kwargs)
         outcome = self.outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome

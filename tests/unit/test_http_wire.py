@@ -17,6 +17,7 @@ import requests
 import urllib3.exceptions
 
 from components import http as http_layer
+from components import progress
 from components.http import (
     REFUSED,
     UNRESOLVED,
@@ -308,3 +309,54 @@ def test_every_client_of_the_same_ca_verifies_against_it_and_the_files_go_at_exi
         assert not any(os.path.exists(path) for path in paths)
     finally:
         http_layer._temp_files.clear()  # their files are gone: later clients write their own
+
+
+@pytest.mark.parametrize(
+    ("base", "path", "url"),
+    [
+        ("https://ece.example:12443", "api/v1/x", "https://ece.example:12443/api/v1/x"),
+        ("https://ece.example:12443/", "/api/v1/x", "https://ece.example:12443/api/v1/x"),
+        ("https://gateway.example/ECE-X/", "/X-api/v1", "https://gateway.example/ECE-X/X-api/v1"),
+    ],
+)
+def test_the_url_joins_base_and_path_with_one_slash(base: str, path: str, url: str) -> None:
+    """A configured URL with a trailing '/' and a path with a leading one still make one '/' between them (a '//'
+    is another path to some proxies), and only '/' is taken off, whatever the characters beside it."""
+    session = Scripted(response(200))
+    client = HttpClient(base, WireError, retry=POLICY, sleep=lambda _s: None)
+    client._session = session  # type: ignore[assignment]
+    client.request("read", "GET", path)
+    assert session.sent == [("GET", url)]
+
+
+def test_every_part_of_the_request_reaches_the_session_on_every_attempt() -> None:
+    """Body, headers, query, timeout, verification and client certificate go out as given, on the retry too."""
+    client, session, _ = scripted(response(502), response(200))
+    client.timeout = (1.5, 7.0)
+    session.verify, session.cert = "/tmp/ca.pem", ("/tmp/c.crt", "/tmp/c.key")
+    client.request(
+        "bulk", "POST", "_bulk", params={"refresh": "true"}, data="{}\n", headers={"Content-Type": "x"}, idempotent=True
+    )
+    expected = {
+        "params": {"refresh": "true"},
+        "json": None,
+        "data": "{}\n",
+        "headers": {"Content-Type": "x"},
+        "timeout": (1.5, 7.0),
+        "verify": "/tmp/ca.pem",
+        "cert": ("/tmp/c.crt", "/tmp/c.key"),
+    }
+    assert session.arguments == [expected, expected]
+
+
+def test_a_retry_that_lasts_is_reported_with_the_api_and_the_operation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The progress line of a request being retried names the API and the operation, so a user sees what waits."""
+    lines: list[str] = []
+    monkeypatch.setattr(progress, "FIRST_REPORT_SECONDS", 0.0)
+    progress.set_sink(lines.append)
+    try:
+        client, _, _ = scripted(response(503), response(200))
+        client.request("read the plan", "GET", "plan")
+    finally:
+        progress.set_sink(None)
+    assert lines and all("Wire API read the plan" in line for line in lines), lines

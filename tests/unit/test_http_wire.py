@@ -360,3 +360,25 @@ def test_a_retry_that_lasts_is_reported_with_the_api_and_the_operation(monkeypat
     finally:
         progress.set_sink(None)
     assert lines and all("Wire API read the plan" in line for line in lines), lines
+
+
+def test_a_secret_in_the_url_is_hidden_when_nothing_answers_there() -> None:
+    """The message of an address where nothing answers names the URL; a password written into it (or any secret
+    of the request) is hidden there too."""
+    password = "s3cr3t-url-password-0123456789"
+    refused = requests.exceptions.ConnectionError("[Errno 111] Connection refused")
+    session = Scripted(refused, refused)
+    client = HttpClient(f"https://admin:{password}@ece.example:12443", WireError, retry=POLICY, sleep=lambda _s: None)
+    client._session = session  # type: ignore[assignment]
+    with pytest.raises(UnreachableError) as raised:
+        client.request("read", "GET", "api", secrets=(password,))
+    assert password not in str(raised.value) and "ece.example" in str(raised.value)
+
+
+def test_each_retry_is_logged_with_the_operation_and_the_failure(caplog: pytest.LogCaptureFixture) -> None:
+    client, _, slept = scripted(response(503, {}, b'{"errors": [{"message": "busy now"}]}'), response(200))
+    with caplog.at_level(logging.INFO, logger="ece_eck_remote.http"):
+        client.request("read the plan", "GET", "plan")
+    retries = [record.getMessage() for record in caplog.records if "retrying in" in record.getMessage()]
+    assert len(retries) == 1 and retries[0].startswith("read the plan: attempt 1 failed (")
+    assert f"retrying in {slept[0]:.2f}s" in retries[0] and "None" not in retries[0]

@@ -5,6 +5,7 @@ named in errors, and what the resource registers with the engine."""
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
 import pytest
@@ -201,3 +202,12 @@ def test_the_resource_registers_its_inputs_and_defaults() -> None:
     assert resolve(resource.mode).value == "proxy"
     mocks, _ = registered(adopt_alias=True)
     assert mocks.one(SETTINGS).inputs["adopt_alias"] is True
+
+
+def test_reading_the_settings_is_one_get_traced_as_sent(env: EmulatedLink, caplog: pytest.LogCaptureFixture) -> None:
+    """The read is a GET of the flat persistent settings, and the debug trace shows the request as it went out."""
+    es = caller(env.local_target(), env.ece_credentials())
+    RemoteClusterSettingsProvider().create(settings_props(env))
+    with caplog.at_level(logging.DEBUG, logger="ece_eck_remote.http"):
+        assert live_settings(es, "logs")["mode"] == "proxy"
+    assert [record.getMessage() for record in caplog.records] == ["get cluster settings GET _cluster/settings -> 200"]

@@ -5,6 +5,7 @@ warning when verification is off, and which secrets it hides from messages."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -382,3 +383,20 @@ def test_each_retry_is_logged_with_the_operation_and_the_failure(caplog: pytest.
     retries = [record.getMessage() for record in caplog.records if "retrying in" in record.getMessage()]
     assert len(retries) == 1 and retries[0].startswith("read the plan: attempt 1 failed (")
     assert f"retrying in {slept[0]:.2f}s" in retries[0] and "None" not in retries[0]
+
+
+def test_every_request_says_who_sends_it_and_that_it_wants_json() -> None:
+    headers = HttpClient(URL, WireError).session().headers
+    assert headers["User-Agent"] == "ece-eck-remote" and headers["Accept"] == "application/json"
+    assert not [name for name in headers if "XX" in name]
+
+
+def test_a_retry_log_line_keeps_the_first_80_characters_of_the_failure(caplog: pytest.LogCaptureFixture) -> None:
+    message = "m" * 79 + "LAST-SHOWN" + "n" * 40
+    body = json.dumps({"errors": [{"message": message}]}).encode()
+    client, _, _ = scripted(response(503, {}, body), response(200))
+    with caplog.at_level(logging.INFO, logger="ece_eck_remote.http"):
+        client.request("read the plan", "GET", "plan")
+    (line,) = [record.getMessage() for record in caplog.records if "retrying in" in record.getMessage()]
+    shown = line.split(" failed (", 1)[1].rsplit("); retrying in", 1)[0]
+    assert len(shown) == 80 and shown.endswith("mL")

@@ -519,33 +519,24 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plans_only() -> int:
-    """`python -m tools.bench plans`: section 6 alone, printed (the report is left as it is)."""
+def one_section(figure: Callable[[Path, EmulatedLink], dict[str, Any]]) -> int:
+    """`python -m tools.bench plans` (section 6) or `preview` (section 4) alone, printed; the report is left as it is."""
     tmp = Path(tempfile.mkdtemp(prefix="ece-eck-bench-"))
     try:
         with emulated_link(tmp / "emulators") as env:
-            print(json.dumps(figure_plans(tmp, env), indent=2))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0
-
-
-def preview_only() -> int:
-    """`python -m tools.bench preview`: section 4 alone, printed (the report is left as it is)."""
-    tmp = Path(tempfile.mkdtemp(prefix="ece-eck-bench-"))
-    try:
-        with emulated_link(tmp / "emulators") as env:
-            print(json.dumps(figure_preview(tmp, env), indent=2))
+            print(json.dumps(figure(tmp, env), indent=2))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
 def main() -> int:
-    if sys.argv[1:] == ["plans"]:
-        return plans_only()
-    if sys.argv[1:] == ["preview"]:
-        return preview_only()
+    sections: dict[str, Callable[[Path, EmulatedLink], dict[str, Any]]] = {
+        "plans": figure_plans,
+        "preview": figure_preview,
+    }
+    if len(sys.argv) == 2 and sys.argv[1] in sections:
+        return one_section(sections[sys.argv[1]])
     REPORT_DIR.mkdir(exist_ok=True)
     report: dict[str, Any] = {
         "machine": f"{subprocess.run(['nproc'], capture_output=True, text=True, check=False).stdout.strip()} cores, Python {sys.version.split()[0]}"

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from components import progress
 from components.elasticsearch import connection_check
 from components.elasticsearch.client import ElasticsearchApiError
 from components.elasticsearch.connection_check import (
@@ -24,6 +23,7 @@ from components.elasticsearch.connection_check import (
     RemoteConnectionError,
 )
 from components.polling import wait_for
+from tests.support.progress_capture import Clock, progress_lines
 from tools.emulated_link import LOCAL_PASSWORD, REMOTE_PASSWORD, SERVER_NAME, EmulatedLink
 
 ALIAS = "logs"
@@ -495,23 +495,10 @@ def test_refresh_without_the_requires_credentials_input_finds_a_link_without_cre
 # --- progress ---------------------------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def lines() -> Iterator[list[str]]:
-    said: list[str] = []
-    progress.set_sink(said.append)
-    yield said
-    progress.set_sink(None)
+    with progress_lines() as said:
+        yield said
 
 
 def test_a_long_wait_says_which_remote_it_waits_for_and_what_the_local_cluster_said(

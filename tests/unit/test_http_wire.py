@@ -34,6 +34,7 @@ from components.http import (
     unreachable_error,
 )
 from tests.support.certs import make_ca, make_server
+from tests.support.progress_capture import progress_lines
 from tests.support.scripted_http import Scripted, response
 
 URL = "https://ece.example:12443"
@@ -352,14 +353,10 @@ def test_every_part_of_the_request_reaches_the_session_on_every_attempt() -> Non
 
 def test_a_retry_that_lasts_is_reported_with_the_api_and_the_operation(monkeypatch: pytest.MonkeyPatch) -> None:
     """The progress line of a request being retried names the API and the operation, so a user sees what waits."""
-    lines: list[str] = []
     monkeypatch.setattr(progress, "FIRST_REPORT_SECONDS", 0.0)
-    progress.set_sink(lines.append)
-    try:
+    with progress_lines() as lines:
         client, _, _ = scripted(response(503), response(200))
         client.request("read the plan", "GET", "plan")
-    finally:
-        progress.set_sink(None)
     assert lines and all("Wire API read the plan" in line for line in lines), lines
 
 

@@ -21,27 +21,15 @@ from components.ece.client import PlanTracking
 from components.polling import WaitTimeoutError, wait_for
 from components.progress import FIRST_REPORT_SECONDS, REPORT_EVERY_SECONDS, Waiting
 from tests.contract.test_ece_plan_tracking import BEFORE, DONE, OLD, RUNNING, Scripted, attempt, read
+from tests.support.progress_capture import Clock, progress_lines
 
 LINE = re.compile(r"^waiting for (?P<what>.+?): (?P<elapsed>\d+)s(?: of (?P<limit>\d+)s)?(?: \((?P<detail>.*)\))?$")
 
 
 @pytest.fixture
 def lines() -> Iterator[list[str]]:
-    said: list[str] = []
-    progress.set_sink(said.append)
-    yield said
-    progress.set_sink(None)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+    with progress_lines() as said:
+        yield said
 
 
 def waiting_lines(said: list[str]) -> list[dict[str, str]]:
